@@ -1,0 +1,159 @@
+"""Plotly figure builders for the latent plane.
+
+One `Scattergl` trace per digit (so the legend can hide digits) with the test-set index
+in `customdata`, plus an invisible grid trace that makes empty space clickable: a click
+there selects the nearest grid point, which is decoded and drawn as the selection marker.
+Overlays (paths, marks, ellipses) are extra traces added after those, so selections on
+the data and grid traces keep their meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.loaders import LatentSpace
+
+# A colour-blind friendly 10-colour palette (Okabe-Ito extended), one per digit.
+DIGIT_COLORS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+GRID_CUSTOMDATA = -1  # marks a click on empty space (the invisible grid) rather than a digit
+CLICK_GRID_SIZE = 150  # grid points per axis: a click lands within 1/300 of the axis range
+PLOT_HEIGHT = 640
+HOVER_POINT = "z = (%{x:.2f}, %{y:.2f})"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A labelled marker drawn on top of the scatter."""
+
+    x: float
+    y: float
+    label: str
+    color: str = "#000000"
+    symbol: str = "x"
+    size: int = 16
+
+
+def click_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int = CLICK_GRID_SIZE) -> np.ndarray:
+    """(n*n, 2) evenly spaced points covering the plot ranges."""
+    xs = np.linspace(*bounds[0], n, dtype=np.float32)
+    ys = np.linspace(*bounds[1], n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
+def latent_figure(
+    space: LatentSpace,
+    *,
+    backdrop: str | None = None,
+    path: np.ndarray | None = None,
+    marks: Sequence[Mark] = (),
+    ellipse: np.ndarray | None = None,
+    extra_points: np.ndarray | None = None,
+    clickable: bool = True,
+    revision: str = "",
+    height: int = PLOT_HEIGHT,
+) -> go.Figure:
+    """The latent scatter with optional manifold backdrop and overlays.
+
+    `revision` keeps zoom and legend state across reruns while it stays the same.
+    """
+    figure = go.Figure()
+    (x0, x1), (y0, y1) = space.bounds
+    if space.has_data:
+        for digit in range(10):
+            index = np.flatnonzero(space.labels == digit)
+            figure.add_trace(
+                go.Scattergl(
+                    x=space.points[index, 0],
+                    y=space.points[index, 1],
+                    mode="markers",
+                    name=str(digit),
+                    customdata=index,
+                    marker={"size": 4, "color": DIGIT_COLORS[digit], "opacity": 0.75},
+                    selected={"marker": {"size": 14, "color": "#000000", "opacity": 1}},
+                    unselected={"marker": {"opacity": 0.75}},
+                    hovertemplate=f"digit {digit} · test #%{{customdata}}<br>{HOVER_POINT}<extra></extra>",
+                )
+            )
+    if clickable:
+        grid = click_grid(space.bounds)
+        figure.add_trace(
+            go.Scattergl(
+                x=grid[:, 0],
+                y=grid[:, 1],
+                mode="markers",
+                name="latent plane",
+                showlegend=False,
+                customdata=np.full(len(grid), GRID_CUSTOMDATA),
+                marker={"size": 6, "color": "#000000", "opacity": 0},
+                selected={"marker": {"size": 16, "color": "#d62728", "opacity": 1}},
+                unselected={"marker": {"opacity": 0}},
+                hovertemplate="decode z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+            )
+        )
+    if extra_points is not None and len(extra_points):
+        figure.add_trace(_overlay_points(extra_points))
+    if ellipse is not None:
+        figure.add_trace(
+            go.Scatter(x=ellipse[:, 0], y=ellipse[:, 1], mode="lines", name="1σ posterior",
+                       line={"color": "#000000", "width": 2, "dash": "dot"}, hoverinfo="skip")
+        )  # fmt: skip
+    if path is not None:
+        figure.add_trace(
+            go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name="path A→B",
+                       line={"color": "#000000", "width": 3}, hoverinfo="skip")
+        )  # fmt: skip
+    for mark in marks:
+        figure.add_trace(
+            go.Scatter(
+                x=[mark.x], y=[mark.y], mode="markers+text", text=[mark.label], textposition="top center",
+                textfont={"size": 18, "color": mark.color}, name=mark.label, showlegend=False, hoverinfo="skip",
+                marker={"size": mark.size, "color": mark.color, "symbol": mark.symbol,
+                        "line": {"width": 2, "color": "#ffffff"}},
+            )
+        )  # fmt: skip
+    layout: dict[str, Any] = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "xaxis": {"range": [x0, x1], "title": "z₁" if not space.projected else "PC 1", "zeroline": False},
+        "yaxis": {"range": [y0, y1], "title": "z₂" if not space.projected else "PC 2", "zeroline": False,
+                  "scaleanchor": "x", "scaleratio": 1},
+        "legend": {"title": {"text": "digit "}, "itemsizing": "constant", "font": {"size": 16}, "orientation": "h",
+                   "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
+        "font": {"size": 15},
+        "plot_bgcolor": "#ffffff",
+        "uirevision": revision or "latent",
+        "clickmode": "event+select",
+        "dragmode": "zoom",
+        "hovermode": "closest",
+    }  # fmt: skip
+    if backdrop:
+        layout["images"] = [
+            {"source": backdrop, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
+             "sizing": "stretch", "layer": "below", "opacity": 0.55}
+        ]  # fmt: skip
+    figure.update_layout(**layout)
+    return figure
+
+
+def _overlay_points(points: np.ndarray) -> go.Scatter:
+    return go.Scatter(
+        x=points[:, 0], y=points[:, 1], mode="markers", name="samples", hoverinfo="skip",
+        marker={"size": 9, "color": "#000000", "symbol": "diamond-open", "line": {"width": 2}},
+    )  # fmt: skip
+
+
+def ellipse_points(center: np.ndarray, covariance: np.ndarray, sigmas: float = 1.0, n: int = 100) -> np.ndarray:
+    """(n, 2) points on the `sigmas`-sigma ellipse of a 2-D Gaussian."""
+    values, vectors = np.linalg.eigh(covariance)
+    angles = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return center + sigmas * (circle * np.sqrt(np.maximum(values, 0))) @ vectors.T

@@ -1,0 +1,138 @@
+"""Configuration dataclasses shared by every model family.
+
+A model is fully described by its family name plus one of these configs, which is why a
+checkpoint stores exactly that pair (see `models/checkpoint.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid"]
+ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "sigmoid")
+RECONSTRUCTION_LOSSES: tuple[str, ...] = ("bce", "mse")
+NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "masking")
+SPARSITY_KINDS: tuple[str, ...] = ("none", "l1", "kl")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What the model is trained to do: reconstruction loss plus the training variant."""
+
+    reconstruction: str = "bce"  # "bce" (pixels as Bernoulli) or "mse"; summed over pixels
+    beta: float = 1.0  # weight of the KL term (VAEs only); beta > 1 gives a beta-VAE
+    noise: str = "none"  # denoising: corrupt the input with "gaussian" or "masking" noise
+    noise_level: float = 0.3  # Gaussian std, or the fraction of pixels masked to zero
+    sparsity: str = "none"  # sparse AE: "l1" on the code, or "kl" to a target activation
+    sparsity_weight: float = 1e-3  # weight of the sparsity penalty
+    sparsity_target: float = 0.05  # target mean activation rho for the "kl" penalty
+    contractive_weight: float = 0.0  # contractive AE: weight of ||d code / d input||_F^2
+
+    def validate(self) -> None:
+        _check_choice("reconstruction", self.reconstruction, RECONSTRUCTION_LOSSES)
+        _check_choice("noise", self.noise, NOISE_KINDS)
+        _check_choice("sparsity", self.sparsity, SPARSITY_KINDS)
+        if self.beta < 0:
+            raise ValueError(f"beta must be >= 0, got {self.beta}")
+        if self.noise != "none" and not 0 < self.noise_level <= (1 if self.noise == "masking" else 10):
+            raise ValueError(f"noise_level {self.noise_level} is out of range for {self.noise} noise")
+        if self.sparsity_weight < 0 or self.contractive_weight < 0:
+            raise ValueError("penalty weights must be >= 0")
+        if self.sparsity == "kl" and not 0 < self.sparsity_target < 1:
+            raise ValueError(f"sparsity_target must be in (0, 1), got {self.sparsity_target}")
+
+    @property
+    def variant(self) -> str:
+        """A short human name for the training variant, e.g. "denoising + sparse"."""
+        parts = []
+        if self.noise != "none":
+            parts.append(f"denoising ({self.noise} {self.noise_level:g})")
+        if self.sparsity != "none":
+            parts.append(f"sparse ({self.sparsity})")
+        if self.contractive_weight > 0:
+            parts.append("contractive")
+        return " + ".join(parts) or "plain"
+
+
+@dataclass(frozen=True)
+class DenseConfig:
+    """A stacked fully connected encoder 784 -> hidden... -> latent and its mirror decoder."""
+
+    latent_dim: int = 2  # size of the code z
+    hidden: tuple[int, ...] = (512, 256)  # encoder layer widths; the decoder mirrors them
+    activation: str = "relu"  # hidden-layer nonlinearity
+    batch_norm: bool = False  # BatchNorm1d after each hidden linear layer
+    objective: Objective = field(default_factory=Objective)
+
+    def validate(self) -> None:
+        _check_common(self.latent_dim, self.activation, self.objective)
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be positive, got {self.hidden}")
+
+
+@dataclass(frozen=True)
+class ConvConfig:
+    """A convolutional encoder with a dense bottleneck, and its mirror decoder.
+
+    The first two conv stages halve the resolution (28 -> 14 -> 7), either with stride 2
+    ("strided", decoded with transposed convolutions) or with 2x2 max pooling ("pool",
+    decoded with nearest upsampling + conv). Further stages keep the 7x7 resolution.
+    """
+
+    latent_dim: int = 2  # size of the code z
+    channels: tuple[int, ...] = (32, 64)  # output channels of each conv stage
+    style: str = "strided"  # "strided" or "pool"
+    kernel_size: int = 3  # odd kernel size of every conv
+    dense: int = 0  # width of an extra dense layer before the code (0: none)
+    activation: str = "relu"  # nonlinearity after each conv / dense layer
+    batch_norm: bool = False  # BatchNorm after each conv (and dense) layer
+    objective: Objective = field(default_factory=Objective)
+
+    def validate(self) -> None:
+        _check_common(self.latent_dim, self.activation, self.objective)
+        _check_choice("style", self.style, ("strided", "pool"))
+        if not self.channels or any(c < 1 for c in self.channels):
+            raise ValueError(f"channels must be a non-empty list of positive ints, got {self.channels}")
+        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
+        if self.dense < 0:
+            raise ValueError(f"dense must be >= 0, got {self.dense}")
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_common(latent_dim: int, activation: str, objective: Objective) -> None:
+    if latent_dim < 1:
+        raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+    _check_choice("activation", activation, ACTIVATIONS)
+    objective.validate()
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a config dataclass from `config_to_dict` output, refusing unknown fields."""
+    if not isinstance(data, dict):
+        raise ValueError(f"config must be a mapping, got {type(data).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields: {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "objective":
+            value = config_from_dict(Objective, value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    config = cls(**values)
+    config.validate()
+    return config

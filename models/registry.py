@@ -1,0 +1,64 @@
+"""Model registry: `register_model`, `get_model(name, config)`, `list_models()`.
+
+Each registered name is one model family (a class) with its config dataclass, so a
+checkpoint that stores (name, config) can always be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from models.base import Autoencoder
+
+_MODELS: dict[str, type[Autoencoder]] = {}
+_CONFIGS: dict[str, type] = {}
+
+ModelClass = TypeVar("ModelClass", bound=type[Autoencoder])
+
+
+def register_model(name: str, config_class: type) -> Callable[[ModelClass], ModelClass]:
+    """Class decorator that makes a model family available under `name`."""
+
+    def decorator(cls: ModelClass) -> ModelClass:
+        if name in _MODELS:
+            raise ValueError(f"model {name!r} is already registered")
+        _MODELS[name] = cls
+        _CONFIGS[name] = config_class
+        return cls
+
+    return decorator
+
+
+def list_models() -> list[str]:
+    """Names of all registered model families, sorted."""
+    _load_families()
+    return sorted(_MODELS)
+
+
+def config_class(name: str) -> type:
+    """The config dataclass of a registered model family."""
+    _check_known(name)
+    return _CONFIGS[name]
+
+
+def get_model(name: str, config: Any = None) -> Autoencoder:
+    """Build a fresh model of family `name` (default config if none is given)."""
+    _check_known(name)
+    cls = _CONFIGS[name]
+    if config is None:
+        config = cls()
+    if not isinstance(config, cls):
+        raise TypeError(f"model {name!r} takes a {cls.__name__}, got {type(config).__name__}")
+    return _MODELS[name](config)
+
+
+def _check_known(name: str) -> None:
+    _load_families()
+    if name not in _MODELS:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(_MODELS))}")
+
+
+def _load_families() -> None:
+    # Importing the family modules runs their @register_model decorators.
+    from models import conv, dense  # noqa: F401

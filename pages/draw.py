@@ -1,0 +1,73 @@
+"""Draw: draw or upload a digit, see the 28x28 input and where the encoder puts it."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app import views
+from app.canvas import drawing_canvas, image_upload
+from app.figures import Mark, ellipse_points, latent_figure
+from app.images import strip, to_uint8, upscale
+from app.loaders import decode_codes, latent_space, load_model
+
+POSTERIOR_SAMPLES = 6
+
+entry = views.require_model()
+ref = entry.ref
+space = latent_space(ref)
+model = load_model(ref).model
+
+st.title("Draw a digit")
+st.caption(
+    "Your drawing is prepared the way MNIST was made: cropped to the ink, scaled to fit 20x20, "
+    "and centred by its centre of mass in a 28x28 image. Then it is encoded."
+)
+views.data_notice(space, entry, needs="the test-set scatter")
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    source = st.radio("Input", ["Draw", "Upload an image"], key="draw_source", horizontal=True)
+    drawn = drawing_canvas("draw_canvas") if source == "Draw" else image_upload("draw_upload")
+    if drawn.message:
+        (st.error if drawn.is_error else st.info)(drawn.message)
+
+if drawn.image is None:
+    with right:
+        st.plotly_chart(
+            latent_figure(space, clickable=False, revision=ref.path), key="draw_chart_empty", width="stretch"
+        )
+    st.stop()
+
+with torch.inference_mode():
+    mu, logvar = model.encode_distribution(drawn.image)
+code = mu[0].numpy()
+point = space.plane.project(mu)[0].numpy()
+ellipse, samples = None, None
+if logvar is not None:
+    std = torch.exp(0.5 * logvar[0])
+    components = space.plane.components
+    covariance = (components * std.square()) @ components.T  # the posterior projected onto the plot
+    ellipse = ellipse_points(point, covariance.numpy())
+    generator = torch.Generator().manual_seed(0)
+    sample_codes = mu + std * torch.randn(POSTERIOR_SAMPLES, mu.shape[1], generator=generator)
+    samples = (sample_codes, space.plane.project(sample_codes).numpy())
+
+with left:
+    model_input, reconstruction = st.columns(2)
+    with model_input:
+        views.digit(to_uint8(drawn.image)[0], "what the model sees (28x28)", width=160)
+    with reconstruction:
+        views.digit(views.decoded(ref, code), "reconstruction", width=160)
+    st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
+    if samples is not None:
+        st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (dotted: its 1σ ellipse)")
+        st.image(upscale(strip(decode_codes(ref, samples[0])), 3))
+
+with right:
+    figure = latent_figure(
+        space, marks=[Mark(float(point[0]), float(point[1]), "you", "#d62728", "star", 22)], ellipse=ellipse,
+        extra_points=None if samples is None else samples[1], clickable=False, revision=ref.path,
+    )  # fmt: skip
+    st.plotly_chart(figure, key="draw_chart", width="stretch")
+    views.neighbours(entry, space, code)

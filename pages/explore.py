@@ -1,0 +1,54 @@
+"""Explore: the test set in latent space; click a digit or empty space to decode it."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app import views
+from app.figures import latent_figure
+from app.images import to_uint8
+from app.loaders import decode_plane, latent_space, manifold_uri, test_data
+from app.picks import fresh_pick, remember
+
+entry = views.require_model()
+ref = entry.ref
+space = latent_space(ref)
+
+st.title("Explore the latent space")
+st.caption(
+    "Each dot is one of the 10,000 MNIST test images, placed where the encoder puts it. "
+    "Click a dot to see it and its reconstruction; click empty space to decode that exact point. "
+    "Click legend entries to hide digits; drag to zoom, double-click to reset."
+)
+views.data_notice(space, entry)
+views.projection_notice(space)
+
+chart_key = f"explore_chart_{ref.name}"
+left, right = st.columns([3, 2], gap="large")
+with left:
+    backdrop = st.toggle("Show the decoded manifold behind the points", key="explore_backdrop")
+    figure = latent_figure(space, backdrop=manifold_uri(ref, space.bounds) if backdrop else None, revision=ref.path)
+    event = st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points", width="stretch")
+pick = remember(f"explore_pick_{ref.path}", fresh_pick(event, chart_key))
+
+with right:
+    if pick is None:
+        st.info("Click a digit, or anywhere on the plane, to decode it.")
+    elif pick.index is not None and space.has_data:
+        code = space.codes[pick.index]
+        label = int(space.labels[pick.index])
+        st.subheader(f"Test image #{pick.index}: a {label}")
+        original, reconstruction = st.columns(2)
+        with original:
+            views.digit(to_uint8(test_data(entry.info.dataset).split.images[pick.index])[0], "original")
+        with reconstruction:
+            views.digit(views.decoded(ref, code), "reconstruction")
+        st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
+        views.neighbours(entry, space, code, exclude=pick.index)
+    else:
+        st.subheader("Decoded point")
+        views.digit(decode_plane(ref, [[pick.x, pick.y]])[0], f"decoded at ({pick.x:.3f}, {pick.y:.3f})")
+        st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
+        code = space.plane.lift(torch.tensor([[pick.x, pick.y]], dtype=torch.float32))[0].numpy()
+        views.neighbours(entry, space, code)

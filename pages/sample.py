@@ -1,0 +1,52 @@
+"""Sample: decode random draws from a VAE's prior N(0, I) and see where they land."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from app import views
+from app.figures import latent_figure
+from app.images import grid, upscale
+from app.loaders import decode_codes, latent_space, load_model
+
+entry = views.require_model()
+ref = entry.ref
+space = latent_space(ref)
+variational = load_model(ref).model.variational
+
+st.title("Sample new digits")
+views.data_notice(space, entry)
+if variational:
+    st.caption("A VAE is trained so that codes follow N(0, I): decoding draws from that prior gives new digits.")
+    source = "prior N(0, I)"
+    mean, scale = np.zeros(space.latent_dim, np.float32), np.ones(space.latent_dim, np.float32)
+elif space.has_data:
+    st.warning(
+        "This is a plain autoencoder: it has no prior to sample from. The samples below come from a Gaussian "
+        "fitted to the test codes; the blurry or odd ones show why plain autoencoders are poor generators."
+    )
+    source = "Gaussian fitted to the test codes"
+    mean, scale = space.codes.mean(0), space.codes.std(0)
+else:
+    st.error("This plain autoencoder has no prior, and without MNIST there are no codes to fit one to.")
+    st.stop()
+
+count_column, seed_column, button_column = st.columns([2, 1, 1])
+count = count_column.slider("Number of samples", 4, 64, 16, step=4, key="sample_count")
+if button_column.button("New samples", key="sample_new"):
+    st.session_state["sample_seed"] = int(st.session_state.get("sample_seed", 0)) + 1
+seed = seed_column.number_input("Seed", 0, 1_000_000, key="sample_seed")
+
+rng = torch.Generator().manual_seed(int(seed))
+codes = torch.from_numpy(mean) + torch.from_numpy(scale) * torch.randn(count, space.latent_dim, generator=rng)
+points = space.plane.project(codes).numpy()
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    figure = latent_figure(space, extra_points=points, clickable=False, revision=ref.path)
+    st.plotly_chart(figure, key="sample_chart", width="stretch")
+with right:
+    st.subheader(f"{count} samples from the {source}")
+    st.image(upscale(grid(decode_codes(ref, codes), columns=8), 3), caption="black diamonds on the plot")

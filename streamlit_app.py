@@ -1,0 +1,25 @@
+"""Entry point: `streamlit run streamlit_app.py`. Page config, navigation and the shared sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.shell import mark_shell
+from app.sidebar import model_picker
+from models.training import configure_torch
+
+st.set_page_config(page_title="Latent space explorer", page_icon=":material/scatter_plot:", layout="wide")
+# One torch thread: tiny models decode fastest that way on small machines, and a training
+# job in the background keeps the other core.
+configure_torch(1)
+
+pages = [
+    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
+    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/sample.py", title="Sample", icon=":material/casino:"),
+]
+navigation = st.navigation(pages)
+mark_shell()
+model_picker()
+navigation.run()

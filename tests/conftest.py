@@ -1,0 +1,46 @@
+"""Shared fixtures: real MNIST from the configured data directory, offline-download guard."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.error import URLError
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from models.data import DataUnavailableError, Split, load_split  # noqa: E402
+
+
+def _load_or_skip(train: bool) -> Split:
+    try:
+        return load_split("mnist", train=train)
+    except DataUnavailableError as error:
+        # Never silently skip in CI: there the data directory must be configured.
+        if os.environ.get("CI"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> Split:
+    return _load_or_skip(train=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_train() -> Split:
+    return _load_or_skip(train=True)
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make torchvision's MNIST download fail as it does without a network."""
+    import torchvision.datasets.mnist as tv_mnist
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise URLError("network is unreachable")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", refuse)

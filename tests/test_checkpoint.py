@@ -1,0 +1,175 @@
+"""Checkpoints: exact round trips, atomic writes, and refusal of hostile or broken files."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from models import checkpoint
+from models.checkpoint import (
+    CheckpointError,
+    CheckpointInfo,
+    load_checkpoint,
+    read_info,
+    safe_checkpoint_name,
+    save_checkpoint,
+)
+from models.config import DenseConfig
+from models.presets import PRESETS, list_presets
+from models.registry import get_model
+
+SMALL = DenseConfig(hidden=(16,))
+
+
+def _small_checkpoint(folder: Path, name: str = "small") -> Path:
+    torch.manual_seed(0)
+    model = get_model("dense_vae", SMALL)
+    return save_checkpoint(folder / name, model, CheckpointInfo(model="dense_vae", config=SMALL, title="Small"))
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_round_trip_gives_identical_outputs(name: str, tmp_path: Path) -> None:
+    preset = PRESETS[name]
+    torch.manual_seed(0)
+    model = preset.build()
+    # One training step so batch-norm running statistics differ from their defaults.
+    model.loss(torch.rand(4, 1, 28, 28), model(torch.rand(4, 1, 28, 28))).total.backward()
+    model.eval()
+    info = CheckpointInfo(
+        model=preset.family, config=preset.config, preset=name, epochs=3, metrics={"knn_accuracy": 0.5}
+    )
+    path = save_checkpoint(tmp_path / name, model, info)
+    assert path.name == f"{name}.safetensors"
+    loaded, loaded_info = load_checkpoint(path)
+    assert not loaded.training
+    assert loaded_info.config == preset.config and loaded_info.epochs == 3 and loaded_info.created
+    x = torch.rand(5, 1, 28, 28)
+    with torch.inference_mode():
+        assert torch.equal(model.encode(x), loaded.encode(x))
+        z = torch.randn(5, preset.config.latent_dim)
+        assert torch.equal(model.decode(z), loaded.decode(z))
+
+
+def test_read_info_does_not_need_the_weights(tmp_path: Path) -> None:
+    info = read_info(_small_checkpoint(tmp_path))
+    assert info.model == "dense_vae" and info.config == SMALL and info.title == "Small"
+
+
+def test_malicious_pickle_is_refused_and_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps({"state_dict": Exploit()}))
+    with pytest.raises(CheckpointError, match="pickled PyTorch file"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_torch_save_zip_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    torch.save(get_model("dense_ae", SMALL).state_dict(), path)
+    with pytest.raises(CheckpointError, match="pickled"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("keep", [0, 5, 8, 100, -100])
+def test_truncated_files_are_refused(keep: int, tmp_path: Path) -> None:
+    good = _small_checkpoint(tmp_path).read_bytes()
+    path = tmp_path / "cut.safetensors"
+    path.write_bytes(good[:keep])
+    with pytest.raises(CheckpointError, match=r"cut\.safetensors"):
+        load_checkpoint(path)
+
+
+def test_random_bytes_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "noise.safetensors"
+    path.write_bytes(struct.pack("<Q", 10) + b"\xff" * 50)
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        load_checkpoint(path)
+
+
+def test_foreign_safetensors_without_metadata_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.safetensors"
+    save_file({"weight": torch.zeros(3)}, str(path))
+    with pytest.raises(CheckpointError, match="not a latent explorer checkpoint"):
+        load_checkpoint(path)
+
+
+def test_architecture_mismatch_is_named(tmp_path: Path) -> None:
+    other = get_model("dense_vae", DenseConfig(hidden=(32,)))
+    path = tmp_path / "mismatch.safetensors"
+    metadata = CheckpointInfo(model="dense_vae", config=SMALL).to_metadata()
+    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, str(path), metadata=metadata)
+    with pytest.raises(CheckpointError, match=r"does not match.*encoder.1.weight has shape \(32, 784\)"):
+        load_checkpoint(path)
+
+
+def test_unknown_model_and_bad_config_in_metadata(tmp_path: Path) -> None:
+    path = _small_checkpoint(tmp_path)
+    for change, message in ((("model", "gan"), "unknown model 'gan'"), (("config", {"latent_dim": -1}), "latent_dim")):
+        info = json.loads(checkpoint.CheckpointInfo(model="dense_vae", config=SMALL).to_metadata()["info"])
+        info[change[0]] = change[1]
+        tensors = {k: v.contiguous() for k, v in get_model("dense_vae", SMALL).state_dict().items()}
+        save_file(tensors, str(path), metadata={"format": checkpoint.FORMAT_NAME, "info": json.dumps(info)})
+        with pytest.raises(CheckpointError, match=message):
+            load_checkpoint(path)
+
+
+def test_nan_weights_are_refused(tmp_path: Path) -> None:
+    model = get_model("dense_vae", SMALL)
+    with torch.no_grad():
+        model.encoder[1].weight[0, 0] = float("nan")
+    path = save_checkpoint(tmp_path / "nan", model, CheckpointInfo(model="dense_vae", config=SMALL))
+    with pytest.raises(CheckpointError, match="NaN"):
+        load_checkpoint(path)
+
+
+def test_failed_write_keeps_the_last_good_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _small_checkpoint(tmp_path)
+    before = path.read_bytes()
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(
+            path, get_model("dense_vae", DenseConfig(hidden=(8,))), CheckpointInfo(model="dense_vae", config=SMALL)
+        )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.safetensors"]  # no temporary left behind
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("my model", "my_model"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("C:\\Windows\\system32", "C_Windows_system32"),
+        ("  vae β=4 ", "vae_4"),
+        ("a" * 200, "a" * 64),
+    ],
+)
+def test_safe_checkpoint_names(raw: str, expected: str) -> None:
+    assert safe_checkpoint_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "../..", "/", "💥"])
+def test_unusable_checkpoint_names(raw: str) -> None:
+    with pytest.raises(CheckpointError, match="not usable"):
+        safe_checkpoint_name(raw)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint file"):
+        load_checkpoint(tmp_path / "absent.safetensors")

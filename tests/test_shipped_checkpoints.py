@@ -1,0 +1,44 @@
+"""The default models shipped in checkpoints/: present, loadable, documented, and honest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint, read_info
+from models.data import Split
+from models.metrics import evaluate
+from models.training import TrainConfig
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+SHIPPED = list_checkpoints(CHECKPOINT_DIR)
+REQUIRED = {"dense_ae", "dense_vae", "conv_vae"}
+
+
+def test_required_defaults_are_shipped() -> None:
+    families = {read_info(path).model for path in SHIPPED if read_info(path).config.latent_dim == 2}
+    assert families >= REQUIRED
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_checkpoint_loads_and_is_documented(path: Path) -> None:
+    model, info = load_checkpoint(path)
+    assert info.dataset == "mnist" and info.epochs >= 1 and info.command.startswith("python -m models.train")
+    assert model.decode(torch.zeros(1, info.config.latent_dim)).shape == (1, 1, 28, 28)
+    assert f"checkpoints/{path.name}" in README
+    assert f"{info.metrics['knn_accuracy']:.1%}" in README
+    assert info.command in README
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_stored_metrics_match_a_fresh_evaluation(path: Path, mnist_train: Split, mnist_test: Split) -> None:
+    model, info = load_checkpoint(path)
+    training = TrainConfig(**info.training)
+    metrics = evaluate(
+        model, mnist_test, mnist_train.sample(training.knn_reference, training.seed), training.knn_k, training.seed
+    )
+    for name, stored in info.metrics.items():
+        fresh = getattr(metrics, name)
+        assert fresh == pytest.approx(stored, rel=1e-3, abs=1e-3), name
