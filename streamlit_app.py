@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.shell import mark_shell
 from app.sidebar import model_picker
 from models.training import configure_torch
 
@@ -20,6 +19,5 @@ pages = [
     st.Page("pages/sample.py", title="Sample", icon=":material/casino:"),
 ]
 navigation = st.navigation(pages)
-mark_shell()
 model_picker()
 navigation.run()

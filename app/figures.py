@@ -4,7 +4,8 @@ One `Scattergl` trace per digit (so the legend can hide digits) with the test-se
 in `customdata`, plus an invisible grid trace that makes empty space clickable: a click
 there selects the nearest grid point, which is decoded and drawn as the selection marker.
 Overlays (paths, marks, ellipses) are extra traces added after those, so selections on
-the data and grid traces keep their meaning.
+the data and grid traces keep their meaning; they are WebGL traces too, because SVG traces
+are drawn underneath the WebGL canvas and would be hidden by the digits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ DIGIT_COLORS = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 GRID_CUSTOMDATA = -1  # marks a click on empty space (the invisible grid) rather than a digit
-CLICK_GRID_SIZE = 150  # grid points per axis: a click lands within 1/300 of the axis range
+CLICK_GRID_SIZE = 120  # grid points per axis: a click in empty space lands within 1/240 of the range
 PLOT_HEIGHT = 640
 HOVER_POINT = "z = (%{x:.2f}, %{y:.2f})"
 
@@ -41,12 +42,27 @@ class Mark:
     size: int = 16
 
 
-def click_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int = CLICK_GRID_SIZE) -> np.ndarray:
-    """(n*n, 2) evenly spaced points covering the plot ranges."""
-    xs = np.linspace(*bounds[0], n, dtype=np.float32)
-    ys = np.linspace(*bounds[1], n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, ys)
-    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+def click_grid(
+    bounds: tuple[tuple[float, float], tuple[float, float]], data: np.ndarray | None = None, n: int = CLICK_GRID_SIZE
+) -> np.ndarray:
+    """(M, 2) evenly spaced points covering the plot ranges, leaving room around the data.
+
+    Plotly gives a click to the nearest point of any trace, so grid points right next to a
+    digit would steal clicks aimed at it: every grid point within one grid step of a data
+    point is dropped, and a click there selects the digit.
+    """
+    (x0, x1), (y0, y1) = bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n, dtype=np.float32), np.linspace(y0, y1, n, dtype=np.float32))
+    free = np.ones((n, n), dtype=bool)
+    if data is not None and len(data):
+        col = np.rint((data[:, 0] - x0) / (x1 - x0) * (n - 1)).astype(int)
+        row = np.rint((data[:, 1] - y0) / (y1 - y0) * (n - 1)).astype(int)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                r, c = row + dr, col + dc
+                inside = (r >= 0) & (r < n) & (c >= 0) & (c < n)
+                free[r[inside], c[inside]] = False
+    return np.stack([gx[free], gy[free]], axis=1)
 
 
 def latent_figure(
@@ -77,14 +93,14 @@ def latent_figure(
                     mode="markers",
                     name=str(digit),
                     customdata=index,
-                    marker={"size": 4, "color": DIGIT_COLORS[digit], "opacity": 0.75},
+                    marker={"size": 5, "color": DIGIT_COLORS[digit], "opacity": 0.75},
                     selected={"marker": {"size": 14, "color": "#000000", "opacity": 1}},
                     unselected={"marker": {"opacity": 0.75}},
                     hovertemplate=f"digit {digit} · test #%{{customdata}}<br>{HOVER_POINT}<extra></extra>",
                 )
             )
     if clickable:
-        grid = click_grid(space.bounds)
+        grid = click_grid(space.bounds, space.points)
         figure.add_trace(
             go.Scattergl(
                 x=grid[:, 0],
@@ -93,7 +109,7 @@ def latent_figure(
                 name="latent plane",
                 showlegend=False,
                 customdata=np.full(len(grid), GRID_CUSTOMDATA),
-                marker={"size": 6, "color": "#000000", "opacity": 0},
+                marker={"size": 4, "color": "#000000", "opacity": 0},
                 selected={"marker": {"size": 16, "color": "#d62728", "opacity": 1}},
                 unselected={"marker": {"opacity": 0}},
                 hovertemplate="decode z = (%{x:.2f}, %{y:.2f})<extra></extra>",
@@ -103,17 +119,17 @@ def latent_figure(
         figure.add_trace(_overlay_points(extra_points))
     if ellipse is not None:
         figure.add_trace(
-            go.Scatter(x=ellipse[:, 0], y=ellipse[:, 1], mode="lines", name="1σ posterior",
+            go.Scattergl(x=ellipse[:, 0], y=ellipse[:, 1], mode="lines", name="1σ posterior",
                        line={"color": "#000000", "width": 2, "dash": "dot"}, hoverinfo="skip")
         )  # fmt: skip
     if path is not None:
         figure.add_trace(
-            go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name="path A→B",
+            go.Scattergl(x=path[:, 0], y=path[:, 1], mode="lines", name="path A→B",
                        line={"color": "#000000", "width": 3}, hoverinfo="skip")
         )  # fmt: skip
     for mark in marks:
         figure.add_trace(
-            go.Scatter(
+            go.Scattergl(
                 x=[mark.x], y=[mark.y], mode="markers+text", text=[mark.label], textposition="top center",
                 textfont={"size": 18, "color": mark.color}, name=mark.label, showlegend=False, hoverinfo="skip",
                 marker={"size": mark.size, "color": mark.color, "symbol": mark.symbol,
@@ -144,8 +160,8 @@ def latent_figure(
     return figure
 
 
-def _overlay_points(points: np.ndarray) -> go.Scatter:
-    return go.Scatter(
+def _overlay_points(points: np.ndarray) -> go.Scattergl:
+    return go.Scattergl(
         x=points[:, 0], y=points[:, 1], mode="markers", name="samples", hoverinfo="skip",
         marker={"size": 9, "color": "#000000", "symbol": "diamond-open", "line": {"width": 2}},
     )  # fmt: skip

@@ -7,6 +7,7 @@ them next to the metrics stored in the checkpoint (use --markdown for the README
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from models.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
@@ -45,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         parameters = sum(p.numel() for p in model.parameters())
         if args.markdown:
             elbo = f"{metrics.elbo:.1f}" if metrics.elbo is not None else "-"
-            print(f"| `{path}` | {info.title} | {info.epochs} | {metrics.reconstruction:.1f} | {metrics.kl:.2f} | "
-                  f"{elbo} | {metrics.knn_accuracy:.1%} | `{info.command}` |")  # fmt: skip
+            cells = [f"`{os.path.relpath(path)}`", info.title, str(info.epochs), f"{metrics.reconstruction:.1f}",
+                     f"{metrics.kl:.2f}", elbo, f"{metrics.knn_accuracy:.1%}", f"`{info.command}`"]  # fmt: skip
+            print("| " + " | ".join(cells) + " |")
         else:
             print(f"{path}: {info.title} ({info.model}, {parameters:,} parameters, {info.epochs} epochs)")
             print(f"  evaluated now: {format_metrics(metrics)}")

@@ -9,7 +9,7 @@ from app import views
 from app.figures import latent_figure
 from app.images import to_uint8
 from app.loaders import decode_plane, latent_space, manifold_uri, test_data
-from app.picks import fresh_pick, remember
+from app.picks import Pick, fresh_pick, remember
 
 entry = views.require_model()
 ref = entry.ref
@@ -24,15 +24,24 @@ st.caption(
 views.data_notice(space, entry)
 views.projection_notice(space)
 
-chart_key = f"explore_chart_{ref.name}"
-left, right = st.columns([3, 2], gap="large")
-with left:
-    backdrop = st.toggle("Show the decoded manifold behind the points", key="explore_backdrop")
-    figure = latent_figure(space, backdrop=manifold_uri(ref, space.bounds) if backdrop else None, revision=ref.path)
-    event = st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points", width="stretch")
-pick = remember(f"explore_pick_{ref.path}", fresh_pick(event, chart_key))
 
-with right:
+@st.fragment
+def explorer() -> None:
+    """The scatter and the clicked point's details: a click reruns only this block."""
+    chart_key = f"explore_chart_{ref.name}"
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        backdrop = st.toggle("Show the decoded manifold behind the points", key="explore_backdrop")
+        uri = manifold_uri(ref, space.bounds) if backdrop else None
+        figure = latent_figure(space, backdrop=uri, revision=ref.path)
+        event = st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points", width="stretch")
+    pick = remember(f"explore_pick_{ref.path}", fresh_pick(event, chart_key))
+    with right:
+        details(pick)
+
+
+def details(pick: Pick | None) -> None:
+    """The clicked digit (original, reconstruction) or the decoded point, and its neighbours."""
     if pick is None:
         st.info("Click a digit, or anywhere on the plane, to decode it.")
     elif pick.index is not None and space.has_data:
@@ -52,3 +61,6 @@ with right:
         st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
         code = space.plane.lift(torch.tensor([[pick.x, pick.y]], dtype=torch.float32))[0].numpy()
         views.neighbours(entry, space, code)
+
+
+explorer()

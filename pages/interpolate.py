@@ -7,7 +7,14 @@ import streamlit as st
 import torch
 
 from app import views
-from app.endpoints import Endpoint, default_endpoints, endpoint_from_index, endpoint_from_pick, random_endpoint
+from app.endpoints import (
+    DEFAULT_DIGITS,
+    Endpoint,
+    default_endpoints,
+    endpoint_from_index,
+    endpoint_from_pick,
+    random_endpoint,
+)
 from app.figures import Mark, latent_figure
 from app.images import gif_bytes, png_bytes, strip, upscale
 from app.loaders import decode_codes, latent_space
@@ -38,26 +45,11 @@ st.caption("Z_t = Z_A (1 − t) + Z_B t. Drag the slider under the image: it is 
 views.data_notice(space, entry, needs="choosing endpoints from test images")
 views.projection_notice(space)
 
-target_column, mode_column = st.columns(2)
+target_column, mode_column, a_column, b_column = st.columns([1, 1, 2, 2])
 target_column.radio("A click on the plot sets", ["A", "B"], key=target_key, horizontal=True)
-spherical = mode_column.toggle("Spherical interpolation (slerp)", key="interp_slerp")
-for column, side in zip(st.columns(2), ("A", "B"), strict=True):
-    with column:
-        st.markdown(f"**{side}**: {ends[side].describe()}")
-        if space.has_data:
-            pick_index, pick_digit = st.columns(2)
-            with pick_index:
-                index = st.number_input(
-                    f"Test image # for {side}", 0, len(space.labels) - 1, key=f"interp_index_{side}"
-                )
-                if st.button(f"Use image #{index}", key=f"interp_use_{side}"):
-                    ends[side] = endpoint_from_index(space, int(index))
-                    st.rerun()
-            with pick_digit:
-                wanted = st.selectbox(f"Digit for {side}", range(10), key=f"interp_digit_{side}")
-                if st.button(f"A random {wanted}", key=f"interp_random_{side}"):
-                    ends[side] = random_endpoint(space, int(wanted), np.random.default_rng())
-                    st.rerun()
+spherical = mode_column.toggle("Spherical (slerp)", key="interp_slerp")
+a_column.markdown(f"**A**: {ends['A'].describe()}")
+b_column.markdown(f"**B**: {ends['B'].describe()}")
 
 codes = interpolation_path(
     torch.tensor(ends["A"].code), torch.tensor(ends["B"].code), PLAYER_FRAMES, spherical=spherical
@@ -73,6 +65,32 @@ with left:
 with right:
     st.subheader("Decoded along the path")
     interpolation_player(frames, np.linspace(0, 1, PLAYER_FRAMES), points, key=f"interp_player_{ref.name}")
+
+
+def use_index(side: str) -> None:
+    ends[side] = endpoint_from_index(space, int(st.session_state[f"interp_index_{side}"]))
+
+
+def use_random_digit(side: str) -> None:
+    ends[side] = random_endpoint(space, int(st.session_state[f"interp_digit_{side}"]), np.random.default_rng())
+
+
+if space.has_data:
+    # Buttons act in callbacks, which run before the script: the whole page then shows the new endpoint.
+    with st.expander("Choose A and B by test-set index, or pick a random digit"):
+        for column, side, digit in zip(st.columns(2), ("A", "B"), DEFAULT_DIGITS, strict=True):
+            pick_index, pick_digit = column.columns(2)
+            with pick_index:
+                index = st.number_input(
+                    f"Test image # for {side}", 0, len(space.labels) - 1, key=f"interp_index_{side}"
+                )
+                st.button(f"Use image #{index} as {side}", key=f"interp_use_{side}", on_click=use_index, args=(side,))
+            with pick_digit:
+                wanted = st.selectbox(f"Digit for {side}", range(10), index=digit, key=f"interp_digit_{side}")
+                st.button(
+                    f"A random {wanted} as {side}", key=f"interp_random_{side}",
+                    on_click=use_random_digit, args=(side,),
+                )  # fmt: skip
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

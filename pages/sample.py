@@ -35,9 +35,14 @@ else:
 
 count_column, seed_column, button_column = st.columns([2, 1, 1])
 count = count_column.slider("Number of samples", 4, 64, 16, step=4, key="sample_count")
-if button_column.button("New samples", key="sample_new"):
-    st.session_state["sample_seed"] = int(st.session_state.get("sample_seed", 0)) + 1
 seed = seed_column.number_input("Seed", 0, 1_000_000, key="sample_seed")
+
+
+def next_seed() -> None:
+    st.session_state["sample_seed"] = int(st.session_state.get("sample_seed", 0)) + 1
+
+
+button_column.button("New samples", key="sample_new", on_click=next_seed)
 
 rng = torch.Generator().manual_seed(int(seed))
 codes = torch.from_numpy(mean) + torch.from_numpy(scale) * torch.randn(count, space.latent_dim, generator=rng)

@@ -1,0 +1,97 @@
+"""Refresh the README's screenshots: `python tests/e2e/take_screenshots.py`.
+
+Starts the app with `streamlit run`, drives each page in headless Chromium the way a
+person would (a click on Explore, the default path on Interpolate, a stroke on Draw) and
+writes PNGs to tests/e2e/screenshots/.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.e2e.conftest import CHROMIUM_ARGS, StreamlitServer, chromium_path, open_page, screen_point, wait_idle
+
+OUT = Path(__file__).resolve().parent / "screenshots"
+VIEWPORT = {"width": 1440, "height": 960}
+
+
+def explore(page: object, url: str) -> None:
+    open_page(page, url)
+    page.get_by_text("Show the decoded manifold behind the points").click()
+    wait_idle(page)
+    x, y = screen_point(page, 1.5, -1.0)
+    page.mouse.move(x - 4, y - 4)
+    page.mouse.move(x, y, steps=2)
+    page.wait_for_timeout(200)
+    page.mouse.click(x, y)
+    page.locator("[data-testid='stImage']").first.wait_for(timeout=30_000)
+    wait_idle(page)
+
+
+def interpolate(page: object, url: str) -> None:
+    open_page(page, f"{url}/interpolate")
+    slider = page.locator("[data-testid='interp-slider']")
+    slider.wait_for(timeout=60_000)
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
+
+
+def draw(page: object, url: str) -> None:
+    open_page(page, f"{url}/draw")
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    # A "7": a top bar, then a diagonal down to the left.
+    points = [(0.25, 0.22), (0.75, 0.22), (0.45, 0.85)]
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
+        for i in range(1, 16):
+            t = i / 15
+            x, y = ax + (bx - ax) * t, ay + (by - ay) * t
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+    page.mouse.up()
+    page.get_by_text("Encoded at").wait_for(timeout=60_000)
+    wait_idle(page)
+
+
+def sample(page: object, url: str) -> None:
+    open_page(page, f"{url}/sample")
+
+
+def main() -> int:
+    executable = chromium_path()
+    if executable is None:
+        print("Chromium is not installed (apt-get install chromium)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(exist_ok=True)
+    server = StreamlitServer()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            for name, action in (
+                ("explore", explore),
+                ("interpolate", interpolate),
+                ("draw", draw),
+                ("sample", sample),
+            ):
+                page = browser.new_page(viewport=VIEWPORT)
+                action(page, server.url)
+                page.wait_for_timeout(1000)
+                page.screenshot(path=str(OUT / f"{name}.png"))
+                print(f"wrote {OUT / f'{name}.png'}")
+                page.close()
+            browser.close()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

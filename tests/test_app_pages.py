@@ -1,0 +1,93 @@
+"""AppTest: every page renders on the shipped models and its keyed widgets do their job."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.checkpoint import CHECKPOINT_DIR
+from models.data import Split
+
+ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TIMEOUT = 120  # first runs import torch and encode the test set
+PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/draw.py", "pages/sample.py"]
+
+
+def _app(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=TIMEOUT)
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _markdown(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("model", ["dense_vae_2d", "dense_ae_2d", "conv_vae_2d"])
+def test_every_page_renders_on_every_shipped_model(page: str, model: str, mnist_test: Split) -> None:
+    app = _app()
+    app.selectbox(key="model_path").set_value(str(CHECKPOINT_DIR / f"{model}.safetensors")).run()
+    app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title, "every page has a title"
+    assert len(app.get("plotly_chart")) >= 1
+
+
+def test_model_switch_updates_the_sidebar_card(mnist_test: Split) -> None:
+    app = _app()
+    assert "dense VAE" in app.sidebar.markdown[0].value
+    app.selectbox(key="model_path").set_value(str(CHECKPOINT_DIR / "conv_vae_2d.safetensors")).run()
+    assert "convolutional VAE" in app.sidebar.markdown[0].value
+    assert re.search(r"k-NN accuracy \*\*\d+\.\d%\*\*", app.sidebar.markdown[0].value)
+
+
+def test_interpolation_endpoint_choices(mnist_test: Split) -> None:
+    app = _app("pages/interpolate.py")
+    assert "**A**: test image #18 (a 3)" in _markdown(app)  # the default endpoints: a 3 and an 8
+    app.number_input(key="interp_index_B").set_value(7).run()
+    app.button(key="interp_use_B").click().run()
+    assert "**B**: test image #7 (a 9)" in _markdown(app)
+    app.selectbox(key="interp_digit_A").set_value(6).run()
+    app.button(key="interp_random_A").click().run()
+    assert re.search(r"\*\*A\*\*: test image #\d+ \(a 6\)", _markdown(app))
+    app.radio(key="interp_target").set_value("B").run()
+    assert app.radio(key="interp_target").value == "B"
+    assert not app.exception
+
+
+def test_film_strip_slider_sets_the_number_of_steps(mnist_test: Split) -> None:
+    app = _app("pages/interpolate.py")
+    app.slider(key="interp_strip_steps").set_value(12).run()
+    assert not app.exception
+    assert "12 evenly spaced steps from A (t = 0) to B (t = 1)" in _image_captions(app)
+
+
+def test_sample_page_count_and_new_samples(mnist_test: Split) -> None:
+    app = _app("pages/sample.py")
+    app.slider(key="sample_count").set_value(32).run()
+    assert any(h.value.startswith("32 samples from the prior") for h in app.subheader)
+    seed = app.number_input(key="sample_seed").value
+    app.button(key="sample_new").click().run()
+    assert app.number_input(key="sample_seed").value == seed + 1
+
+
+def test_explore_backdrop_toggle(mnist_test: Split) -> None:
+    app = _app("pages/explore.py")
+    app.toggle(key="explore_backdrop").set_value(True).run()
+    assert not app.exception
+    layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["images"][0]["source"].startswith("data:image/png;base64,")
+    assert layout["images"][0]["layer"] == "below"
+
+
+def _image_captions(app: AppTest) -> list[str]:
+    return [img.caption for element in app.get("image") for img in element.proto.imgs]
