@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
-from app.loaders import LatentSpace
+from app.loaders import LatentSpace, ModelRef, latent_space, manifold_uri
 
 # A colour-blind friendly 10-colour palette (Okabe-Ito extended), one per digit.
 DIGIT_COLORS = (
@@ -158,6 +159,17 @@ def latent_figure(
         ]  # fmt: skip
     figure.update_layout(**layout)
     return figure
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def explore_figure(ref: ModelRef, backdrop: bool) -> go.Figure:
+    """The clickable scatter of a model, built once per model and backdrop setting.
+
+    Building a 20k-point figure takes 50-200 ms here; caching it keeps that off every click.
+    Shared by all sessions, so it is never mutated (st.plotly_chart only reads it).
+    """
+    space = latent_space(ref)
+    return latent_figure(space, backdrop=manifold_uri(ref, space.bounds) if backdrop else None, revision=ref.path)
 
 
 def _overlay_points(points: np.ndarray) -> go.Scattergl:

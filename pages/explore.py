@@ -6,9 +6,9 @@ import streamlit as st
 import torch
 
 from app import views
-from app.figures import latent_figure
+from app.figures import explore_figure
 from app.images import to_uint8
-from app.loaders import decode_plane, latent_space, manifold_uri, test_data
+from app.loaders import decode_plane, latent_space, test_data
 from app.picks import Pick, fresh_pick, remember
 
 entry = views.require_model()
@@ -32,9 +32,9 @@ def explorer() -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         backdrop = st.toggle("Show the decoded manifold behind the points", key="explore_backdrop")
-        uri = manifold_uri(ref, space.bounds) if backdrop else None
-        figure = latent_figure(space, backdrop=uri, revision=ref.path)
-        event = st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points", width="stretch")
+        event = st.plotly_chart(
+            explore_figure(ref, backdrop), key=chart_key, on_select="rerun", selection_mode="points", width="stretch"
+        )
     pick = remember(f"explore_pick_{ref.path}", fresh_pick(event, chart_key))
     with right:
         details(pick)
