@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.sidebar import model_picker
+from app.sidebar import model_picker, training_status
 from models.training import configure_torch
 
 st.set_page_config(page_title="Latent space explorer", page_icon=":material/scatter_plot:", layout="wide")
@@ -17,7 +17,9 @@ pages = [
     st.Page("pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("pages/sample.py", title="Sample", icon=":material/casino:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
 model_picker()
+training_status()
 navigation.run()

@@ -1,10 +1,13 @@
-"""The sidebar shared by every page: the model picker and the selected model's card."""
+"""The sidebar shared by every page: the model picker, the selected model's card, and the
+status of this session's training jobs."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app.jobs import get_queue
 from app.loaders import CheckpointEntry, catalogue, test_data
+from app.shell import session_id
 
 MODEL_KEY = "model_path"  # session-state key of the picker (the checkpoint's path)
 DEFAULT_MODEL = "dense_vae_2d"  # the shipped checkpoint the app opens on
@@ -62,6 +65,34 @@ def model_card(entry: CheckpointEntry) -> None:
     data = test_data(info.dataset)
     if data.error:
         st.sidebar.error(data.error, icon="⚠️")
+
+
+HEARTBEAT_SECONDS = 5.0  # well under the queue's 120 s abandon timeout
+
+
+def training_status() -> None:
+    """While this session has a job waiting or training, show it and keep it alive from every page.
+
+    A job whose session sends no heartbeat for a while is abandoned (the tab was closed), so
+    the heartbeat must come from whichever page is open, not only from the Train page.
+    """
+    owner = session_id()
+    if any(job.active for job in get_queue().jobs_for(owner)):
+        with st.sidebar:
+            _job_heartbeat(owner)
+
+
+@st.fragment(run_every=HEARTBEAT_SECONDS)
+def _job_heartbeat(owner: str) -> None:
+    queue = get_queue()
+    queue.heartbeat(owner)
+    for job in queue.jobs_for(owner):
+        if job.position is not None:
+            st.caption(f":material/hourglass_top: **{job.spec.title}**: place {job.position} in the training queue")
+        elif job.active and job.progress is not None:
+            done = job.progress.global_step / max(job.progress.total_steps, 1)
+            epoch = f"epoch {job.progress.epoch}/{job.spec.training.epochs}"
+            st.caption(f":material/model_training: **{job.spec.title}**: {epoch} ({done:.0%})")
 
 
 def current_entry() -> CheckpointEntry | None:

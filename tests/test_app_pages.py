@@ -91,3 +91,53 @@ def test_explore_backdrop_toggle(mnist_test: Split) -> None:
 
 def _image_captions(app: AppTest) -> list[str]:
     return [img.caption for element in app.get("image") for img in element.proto.imgs]
+
+
+def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
+    mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from app import jobs
+    from models.checkpoint import USER_DIR_ENV
+
+    monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
+    queue = jobs.JobQueue(tmp_path)
+    monkeypatch.setattr(jobs, "_QUEUE", queue)
+    app = _app("pages/train.py")
+    app.number_input(key="train_subset").set_value(512).run()
+    app.number_input(key="train_epochs").set_value(1).run()
+    app.number_input(key="train_batch").set_value(64).run()
+    app.text_input(key="train_name").set_value("apptest_model").run()
+    app.button(key="train_start").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    job_id = app.session_state["train_job"]
+    deadline = time.monotonic() + 120
+    while queue.get(job_id).active and time.monotonic() < deadline:
+        time.sleep(0.5)
+    app.run()
+    assert queue.get(job_id).state is jobs.JobState.FINISHED
+    assert any("Saved as apptest_model" in s.value for s in app.success)
+    assert (tmp_path / "apptest_model.safetensors").is_file()
+    options = app.selectbox(key="model_path").options
+    assert any("· yours" in option for option in options)
+    assert app.text_input(key="train_name").value == "apptest_model_2"  # the next run will not clash
+    queue.shutdown(timeout=10)
+
+
+def test_train_page_rejects_bad_settings_before_starting(mnist_test: Split) -> None:
+    app = _app("pages/train.py")
+    app.text_input(key="train_hidden").set_value("512, lots").run()
+    assert any("'lots' is not a whole number" in e.value for e in app.error)
+    assert app.button(key="train_start").disabled
+    app.text_input(key="train_hidden").set_value("512, 256").run()
+    app.number_input(key="train_subset").set_value(100).run()
+    app.number_input(key="train_batch").set_value(128).run()
+    assert any("batch size" in e.value for e in app.error)
+    assert app.button(key="train_start").disabled
+    app.number_input(key="train_subset").set_value(0).run()
+    app.text_input(key="train_name").set_value("dense_vae_2d").run()
+    assert any("ships with the app" in e.value for e in app.error)
+    assert app.button(key="train_start").disabled
+    app.text_input(key="train_name").set_value("../../etc/evil name").run()
+    assert not app.error and not app.button(key="train_start").disabled  # sanitised to "etc_evil_name"

@@ -94,9 +94,15 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def server(mnist_test: object) -> Iterator[StreamlitServer]:
+def user_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the test server saves models trained in the browser (never the repository)."""
+    return tmp_path_factory.mktemp("user_checkpoints")
+
+
+@pytest.fixture(scope="session")
+def server(mnist_test: object, user_checkpoints: Path) -> Iterator[StreamlitServer]:
     require_chromium()
-    instance = StreamlitServer()
+    instance = StreamlitServer(env={"LATENT_USER_CHECKPOINTS": str(user_checkpoints)})
     yield instance
     instance.stop()
 

@@ -1,0 +1,48 @@
+"""End to end: train in the browser, watch it progress, stop it, find the result saved."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StreamlitServer, open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def set_number(page: object, label: str, value: int) -> None:
+    field = page.get_by_role("spinbutton", name=label)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_idle(page)
+
+
+def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServer, user_checkpoints: Path) -> None:
+    open_page(page, f"{server.url}/train")
+    set_number(page, "Training images", 6000)
+    set_number(page, "Epochs", 20)
+    name = page.get_by_role("textbox", name="Save as (file name)")
+    name.fill("browser_run")
+    name.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start training").click()
+
+    # The progress bar and its text appear and move on while the job trains in the background.
+    progress = page.get_by_text(re.compile(r"Epoch \d+/20 · step \d+/46 · [\d,]+ images/s"))
+    progress.first.wait_for(timeout=60_000)
+    # After the first epoch the latent scatter and the reconstructions are redrawn.
+    page.get_by_text("reconstructions after epoch 1").wait_for(timeout=120_000)
+    assert page.locator(".js-plotly-plot .gtitle", has_text="epoch 1").count() >= 1
+    page.get_by_role("button", name="Stop").click()
+
+    page.get_by_text(re.compile(r"Stopped by request during epoch \d+\.")).wait_for(timeout=60_000)
+    wait_idle(page)
+    saved = page.get_by_text(re.compile(r"The checkpoint of epoch (\d+) is saved as browser_run"))
+    saved.wait_for(timeout=30_000)
+    assert (user_checkpoints / "browser_run.safetensors").is_file()
+    assert (user_checkpoints / "browser_run.replay.npz").is_file()
+    # It is in the model picker at once, marked as the user's own.
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name=re.compile(r"\(mine\) \(2-D\) · yours")).wait_for(timeout=30_000)
