@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from app.jobs import JobSpec, get_queue
+from app.jobs import JobSpec, JobView, get_queue
 from app.shell import ensure_shell, session_id
 from app.sidebar import MODEL_KEY
 from app.train_form import model_form, next_free_name
@@ -16,7 +17,7 @@ from app.train_view import (
     reconstructions_section,
 )
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 2.0  # each poll redraws the charts: often enough to feel live, rare enough to leave the CPU to training
 JOB_KEY = "train_job"
 
 ensure_shell()
@@ -60,6 +61,16 @@ st.button("Start training", key="train_start", type="primary", disabled=isinstan
           args=(spec,))  # fmt: skip
 
 
+def replay_figure(job: JobView, animate: bool) -> go.Figure:
+    """The latent snapshot, rebuilt only when a new epoch arrives (not on every poll)."""
+    key = (job.id, len(job.replay.frames), animate)
+    cached = st.session_state.get("_train_replay_figure")
+    if cached is None or cached[0] != key:
+        cached = (key, latent_snapshot_figure(job.replay, animate=animate))
+        st.session_state["_train_replay_figure"] = cached
+    return cached[1]
+
+
 def open_in_explorer(path: str) -> None:
     st.session_state[MODEL_KEY] = path
 
@@ -85,8 +96,7 @@ def job_panel(job_id: str, keys: str) -> None:
             animate = not job.active and len(job.replay.frames) > 1
             if animate:
                 st.markdown("**Replay**: press ▶ or drag the epoch slider to watch the clusters form.")
-            figure = latent_snapshot_figure(job.replay, animate=animate)
-            st.plotly_chart(figure, key=f"{keys}_latent", width="stretch")
+            st.plotly_chart(replay_figure(job, animate), key=f"{keys}_latent", width="stretch")
     if not job.active and job.checkpoint is not None:
         path = str(job.checkpoint.resolve())
         if st.button("Explore this model", key=f"{keys}_explore", on_click=open_in_explorer, args=(path,)):

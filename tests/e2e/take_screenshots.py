@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -63,6 +64,24 @@ def sample(page: object, url: str) -> None:
     open_page(page, f"{url}/sample")
 
 
+def train(page: object, url: str) -> None:
+    """A quick 2-epoch run on 6,000 images, shown when it has finished (with the replay)."""
+    open_page(page, f"{url}/train")
+    for label, value in (("Training images", "6000"), ("Epochs", "2")):
+        field = page.get_by_role("spinbutton", name=label)
+        field.fill(value)
+        field.press("Enter")
+        wait_idle(page)
+    name = page.get_by_role("textbox", name="Save as (file name)")
+    name.fill("screenshot_run")
+    name.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Trained 2 epochs.").wait_for(timeout=300_000)
+    wait_idle(page)
+    page.get_by_text("Trained 2 epochs.").scroll_into_view_if_needed()
+
+
 def main() -> int:
     executable = chromium_path()
     if executable is None:
@@ -71,7 +90,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(exist_ok=True)
-    server = StreamlitServer()
+    # Models trained for the screenshot go to a throwaway folder, not checkpoints/user.
+    server = StreamlitServer(env={"LATENT_USER_CHECKPOINTS": tempfile.mkdtemp(prefix="screenshots_")})
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -80,6 +100,7 @@ def main() -> int:
                 ("interpolate", interpolate),
                 ("draw", draw),
                 ("sample", sample),
+                ("train", train),
             ):
                 page = browser.new_page(viewport=VIEWPORT)
                 action(page, server.url)
