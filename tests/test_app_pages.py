@@ -141,3 +141,49 @@ def test_train_page_rejects_bad_settings_before_starting(mnist_test: Split) -> N
     assert app.button(key="train_start").disabled
     app.text_input(key="train_name").set_value("../../etc/evil name").run()
     assert not app.error and not app.button(key="train_start").disabled  # sanitised to "etc_evil_name"
+
+
+def test_a_model_with_more_than_two_latent_dimensions_is_shown_by_pca(
+    mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from models.checkpoint import USER_DIR_ENV, CheckpointInfo, save_checkpoint
+    from models.config import DenseConfig
+    from models.registry import get_model
+
+    config = DenseConfig(latent_dim=8, hidden=(64,))
+    torch.manual_seed(0)
+    path = save_checkpoint(tmp_path / "eight_d", get_model("dense_ae", config),
+                           CheckpointInfo(model="dense_ae", config=config, title="Eight-D"))  # fmt: skip
+    monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
+    app = _app()
+    app.selectbox(key="model_path").set_value(str(path.resolve())).run()
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, (page, [e.value for e in app.exception])
+    app.switch_page("pages/explore.py").run()
+    assert any("8-D latent space" in info.value and "principal components" in info.value for info in app.info)
+
+
+def test_without_data_every_page_says_so_and_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
+) -> None:
+    from app import loaders
+    from models.data import DATA_DIR_ENV
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no_data"))
+    loaders.test_data.clear()
+    loaders.latent_space.clear()
+    try:
+        app = _app()
+        for page in PAGES:
+            app.switch_page(page).run()
+            assert not app.exception, (page, [e.value for e in app.exception])
+            warnings = " ".join(w.value for w in app.warning)
+            assert "not available" in warnings and "LATENT_DATA_DIR" in warnings, page
+            assert len(app.get("plotly_chart")) >= 1, page  # the latent plane is still drawn
+        assert "still work" in " ".join(w.value for w in app.warning)
+    finally:
+        loaders.test_data.clear()
+        loaders.latent_space.clear()
