@@ -8,6 +8,7 @@ keeps its last good epoch) and prints the test metrics at the end.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from dataclasses import asdict, replace
@@ -20,6 +21,10 @@ from models.data import DATA_DIR_ENV, DATASETS, DataUnavailableError, load_split
 from models.metrics import EvalMetrics
 from models.presets import get_preset, list_presets
 from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, train
+
+# A training run from the command line has the machine to itself: use every core (up to 4;
+# measured here on 2 cores: 8.5-9.4k images/s with 2 threads against 5.6-7.2k with 1).
+CLI_THREADS = max(1, min(os.cpu_count() or 1, 4))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
     parser.add_argument("--subset", type=int, help="train on this many random training images (default: all)")
-    parser.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads")
+    parser.add_argument(
+        "--threads", type=int, default=CLI_THREADS,
+        help="torch CPU threads (the app's background jobs use 1, to keep the server responsive)",
+    )  # fmt: skip
     parser.add_argument("--dataset", default="mnist", choices=DATASETS, help="dataset to train on")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
     parser.add_argument("--out", help="checkpoint path; .safetensors is appended (default: checkpoints/PRESET)")
