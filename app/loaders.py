@@ -128,7 +128,7 @@ def latent_space(ref: ModelRef) -> LatentSpace:
     latent_dim = info.config.latent_dim
     split = test_data(info.dataset).split
     if split is None:
-        plane = fit_plane(torch.zeros(1, latent_dim)) if latent_dim <= 2 else _stored_plane(info, latent_dim)
+        plane = fit_plane(torch.zeros(1, latent_dim)) if latent_dim <= 2 else _first_axes_plane(latent_dim)
         return LatentSpace(plane, latent_dim, FALLBACK_BOUNDS, None, None, None)
     codes = encode(model, split.images)
     plane = fit_plane(codes)
@@ -143,7 +143,7 @@ def square(bounds: tuple[tuple[float, float], tuple[float, float]]) -> tuple[tup
     return tuple((c - span / 2, c + span / 2) for c in ((low + high) / 2 for low, high in bounds))  # type: ignore[return-value]
 
 
-def _stored_plane(info: CheckpointInfo, latent_dim: int) -> PlaneProjection:
+def _first_axes_plane(latent_dim: int) -> PlaneProjection:
     """Without data, a >2-D model is shown on the plane of its first two latent axes."""
     components = torch.zeros(2, latent_dim)
     components[0, 0] = components[1, 1] = 1.0
