@@ -86,8 +86,8 @@ def model_form() -> JobSpec | str:
     with model_column:
         st.markdown("**Model**")
         kind = st.radio("Family", ["Dense", "Convolutional"], key="train_kind", horizontal=True)
-        variational = st.toggle("Variational (VAE)", key="train_variational")
-        latent = st.number_input("Latent size", 1, 256, key="train_latent", help="2 is plotted as is; more via PCA.")
+        st.toggle("Variational (VAE)", key="train_variational")
+        st.number_input("Latent size", 1, 256, key="train_latent", help="2 is plotted as is; more via PCA.")
         if kind == "Dense":
             st.text_input("Hidden layer sizes", key="train_hidden", help="Encoder widths; the decoder mirrors them.")
         else:
@@ -100,7 +100,7 @@ def model_form() -> JobSpec | str:
         st.markdown("**Objective**")
         st.radio("Reconstruction loss", ["bce", "mse"], key="train_reconstruction", horizontal=True,
                  format_func=str.upper)  # fmt: skip
-        if variational:
+        if st.session_state["train_variational"]:
             st.number_input("β (KL weight)", 0.0, 100.0, step=0.5, key="train_beta")
         variant = st.selectbox("Training variant", VARIANTS, key="train_variant")
         if variant == "denoising":
@@ -120,18 +120,29 @@ def model_form() -> JobSpec | str:
                         help="A subset makes a quick demo.")  # fmt: skip
         st.text_input("Save as (file name)", key="train_name", max_chars=64)
         st.text_input("Title in the model picker", key="train_title", max_chars=100)
-    return _spec(kind, variational, int(latent), variant)
+    return spec_from_state()
 
 
-def _spec(kind: str, variational: bool, latent: int, variant: str) -> JobSpec | str:
+def spec_from_state() -> JobSpec | str:
+    """The spec the fields describe now, or a message saying what is wrong.
+
+    It reads `st.session_state`, not values returned by the widgets, so a button callback
+    gets the fields as they were when the button was clicked (a name typed just before
+    the click included), not as they were when the button was last drawn.
+    """
     state = st.session_state
+    kind, variational, latent, variant = (
+        state["train_kind"], state["train_variational"], int(state["train_latent"]), state["train_variant"]
+    )  # fmt: skip
+    default = Objective()
+    denoising, sparse = variant == "denoising", variant == "sparse"
     objective = Objective(
         reconstruction=state["train_reconstruction"],
         beta=float(state["train_beta"]) if variational else 1.0,
-        noise=state["train_noise"] if variant == "denoising" else "none",
-        noise_level=float(state["train_noise_level"]),
-        sparsity=state["train_sparsity"] if variant == "sparse" else "none",
-        sparsity_weight=float(state["train_sparsity_weight"]),
+        noise=state["train_noise"] if denoising else "none",
+        noise_level=float(state["train_noise_level"]) if denoising else default.noise_level,
+        sparsity=state["train_sparsity"] if sparse else "none",
+        sparsity_weight=float(state["train_sparsity_weight"]) if sparse else default.sparsity_weight,
         contractive_weight=float(state["train_contractive_weight"]) if variant == "contractive" else 0.0,
     )
     common = {"latent_dim": latent, "activation": state["train_activation"], "batch_norm": state["train_batch_norm"]}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.jobs import JobSpec, JobView, get_queue
+from app.jobs import JobView, get_queue
 from app.shell import ensure_shell, session_id
 from app.sidebar import MODEL_KEY
-from app.train_form import model_form, next_free_name
+from app.train_form import model_form, next_free_name, spec_from_state
 from app.train_view import (
     latent_snapshot_figure,
     loss_figure,
@@ -33,8 +33,16 @@ st.caption(
 queue_overview(queue.running(), queue.waiting(), owner)
 
 
-def start(spec: JobSpec) -> None:
-    """Button callback (runs before the next script run, so it may reset the name field)."""
+def start() -> None:
+    """Button callback (runs before the next script run, so it may reset the name field).
+
+    It reads the fields afresh: a name typed just before the click counts, even though the
+    button was drawn before it was typed.
+    """
+    spec = spec_from_state()
+    if isinstance(spec, str):
+        st.session_state["train_submit_error"] = spec
+        return
     try:
         st.session_state[JOB_KEY] = queue.submit(spec, owner).id
         st.session_state["train_name"] = next_free_name(spec.save_name, queue.checkpoint_dir)
@@ -57,8 +65,7 @@ else:
         spec = str(error)
 if error := st.session_state.pop("train_submit_error", None):
     st.error(error)
-st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start,
-          args=(spec,))  # fmt: skip
+st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start)
 
 
 def replay_figure(job: JobView, animate: bool) -> go.Figure:

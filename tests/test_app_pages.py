@@ -107,8 +107,10 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     app = _app("pages/train.py")
     app.number_input(key="train_subset").set_value(512).run()
     app.number_input(key="train_epochs").set_value(1).run()
-    app.number_input(key="train_batch").set_value(64).run()
-    app.text_input(key="train_name").set_value("apptest_model").run()
+    # Changed in the same run as the click, as when a user types a name and clicks Start at once:
+    # the job must get these values, not the ones the button was drawn with.
+    app.number_input(key="train_batch").set_value(64)
+    app.text_input(key="train_name").set_value("apptest_model")
     app.button(key="train_start").click().run()
     assert not app.exception, [e.value for e in app.exception]
     job_id = app.session_state["train_job"]
@@ -117,6 +119,7 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
         time.sleep(0.5)
     app.run()
     assert queue.get(job_id).state is jobs.JobState.FINISHED
+    assert queue.get(job_id).spec.training.batch_size == 64
     assert any("Saved as apptest_model" in s.value for s in app.success)
     assert (tmp_path / "apptest_model.safetensors").is_file()
     options = app.selectbox(key="model_path").options
