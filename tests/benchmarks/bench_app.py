@@ -42,6 +42,10 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 
+# Pause before each click: longer than Plotly's 300 ms doubleClickDelay, or two quick clicks
+# read as a double click (which resets the zoom instead of selecting).
+PAUSE_MS = 400
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -76,7 +80,7 @@ def time_clicks(page: object, targets: list[tuple[float, float, str]]) -> list[f
         px, py = screen_point(page, x, y)
         page.mouse.move(px - 5, py - 5)
         page.mouse.move(px, py, steps=2)
-        page.wait_for_timeout(150)
+        page.wait_for_timeout(PAUSE_MS)
         previous = page.evaluate("() => [...document.querySelectorAll('[data-testid=stImage] img')].map(i => i.src)")
         start = time.perf_counter()
         page.mouse.click(px, py)
@@ -99,8 +103,14 @@ STATE_LOG_JS = """
 () => {
   window.__states = [];
   const app = document.querySelector('[data-testid=stApp]');
-  new MutationObserver(() => window.__states.push([performance.now(), app.getAttribute('data-test-script-state')]))
-    .observe(app, { attributes: true, attributeFilter: ['data-test-script-state'] });
+  const name = 'data-test-script-state';
+  // A fast run flips the state to running and back before the observer is called: replay
+  // every record (each one's new value is the next one's old value).
+  new MutationObserver((records) => {
+    const now = performance.now();
+    records.forEach((record, i) => window.__states.push(
+      [now, i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute(name)]));
+  }).observe(app, { attributes: true, attributeFilter: [name], attributeOldValue: true });
 }
 """
 
@@ -115,7 +125,7 @@ def time_reselect_reruns(page: object, x: float, y: float, count: int) -> list[f
         page.evaluate(STATE_LOG_JS)
         page.mouse.move(px - 5, py - 5)
         page.mouse.move(px, py, steps=2)
-        page.wait_for_timeout(150)
+        page.wait_for_timeout(PAUSE_MS)
         start = page.evaluate("() => performance.now()")
         page.mouse.click(px, py)
         done = page.wait_for_function(
