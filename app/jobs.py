@@ -46,6 +46,7 @@ from models.checkpoint import (
     CheckpointInfo,
     atomic_write,
     list_checkpoints,
+    load_checkpoint,
     safe_checkpoint_name,
     save_checkpoint,
     user_checkpoint_dir,
@@ -342,6 +343,34 @@ class JobQueue:
                 job.stop_reason = job.stop_reason or JobState.STOPPED
                 return True
             return False
+
+    def save_copy(self, job_id: str, by_owner: str, name: str, title: str = "", overwrite: bool = False) -> Path:
+        """Save an ended job's checkpoint (and replay) again under another name; returns the new path.
+
+        The name is sanitised and checked like a new job's (never a shipped default, never an
+        existing model unless `overwrite`). The checkpoint is loaded and validated, then written
+        atomically with the new title, so a failure leaves every existing file as it was.
+        """
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                raise ValueError("that training job is no longer kept; its checkpoint is still in the model picker")
+            if job.owner != by_owner:
+                raise PermissionError("only the session that trained a model can save a copy of it here")
+            if job.state.active or job.checkpoint is None:
+                raise ValueError("a copy can be saved once the job has ended with at least one completed epoch")
+            clean = safe_checkpoint_name(name)
+            if clean.lower() == job.spec.save_name.lower():
+                raise ValueError(f"the model is already saved as {clean!r}; type another name")
+            target = replace(job.spec, save_name=clean, overwrite=overwrite)
+            self._check_target_locked(target)
+            source, source_replay = job.checkpoint, job.replay_path
+        model, info = load_checkpoint(source)
+        title = " ".join(title.split())[:MAX_TITLE_LENGTH] or clean
+        path = save_checkpoint(self.checkpoint_dir / f"{clean}{SUFFIX}", model, replace(info, title=title, created=""))
+        if source_replay is not None and source_replay.is_file():
+            atomic_write(self.checkpoint_dir / f"{clean}{REPLAY_SUFFIX}", source_replay.read_bytes())
+        return path
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.jobs import JobSpec
+from app.jobs import JobQueue, JobSpec, JobView
 from models.checkpoint import SUFFIX
 from models.config import ACTIVATIONS, ConvConfig, DenseConfig, Objective
 from models.presets import PRESETS, Preset
@@ -163,6 +163,39 @@ def spec_from_state() -> JobSpec | str:
     spec = JobSpec(FAMILIES[(kind, variational)], config, training, state["train_name"], state["train_title"],
                    preset=preset)  # fmt: skip
     return replace(spec, overwrite=bool(state.get("train_overwrite", False)))
+
+
+def save_copy_form(queue: JobQueue, job: JobView, owner: str, keys: str) -> None:
+    """After a run: save its checkpoint again under a name (and title) typed now.
+
+    The copy is made in the submit button's callback, before the script runs, so the
+    sidebar's model picker already lists it when the page is drawn.
+    """
+    prefix = f"{keys}_copy_{job.id}"
+    result_key = f"{prefix}_result"
+
+    def save() -> None:
+        state = st.session_state
+        try:
+            path = queue.save_copy(job.id, owner, state[f"{prefix}_name"], state[f"{prefix}_title"],
+                                   overwrite=state[f"{prefix}_overwrite"])  # fmt: skip
+        except (ValueError, PermissionError, OSError) as error:
+            state[result_key] = (False, f"Not saved: {error}")
+        else:
+            state[result_key] = (True, f"Saved a copy as **{path.stem}**: it is in the model picker on every page.")
+
+    with st.expander("Save a copy under another name"):
+        with st.form(prefix, border=False):
+            name_column, title_column = st.columns(2)
+            name_column.text_input("New file name", value=next_free_name(job.spec.save_name, queue.checkpoint_dir),
+                                   key=f"{prefix}_name", max_chars=64)  # fmt: skip
+            title_column.text_input("New title in the model picker", value=job.spec.title, key=f"{prefix}_title",
+                                    max_chars=100)  # fmt: skip
+            st.checkbox("Replace my saved model if one has that name", key=f"{prefix}_overwrite")
+            st.form_submit_button("Save a copy", on_click=save, key=f"{prefix}_save")
+        if result := st.session_state.get(result_key):
+            saved, message = result
+            (st.success if saved else st.error)(message)
 
 
 def next_free_name(name: str, folder: Path) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 from app.jobs import JobView, get_queue
 from app.shell import ensure_shell, session_id
 from app.sidebar import MODEL_KEY
-from app.train_form import model_form, next_free_name, spec_from_state
+from app.train_form import model_form, next_free_name, save_copy_form, spec_from_state
 from app.train_view import (
     latent_snapshot_figure,
     loss_figure,
@@ -104,6 +104,8 @@ def job_panel(job_id: str, keys: str) -> None:
             if animate:
                 st.markdown("**Replay**: press ▶ or drag the epoch slider to watch the clusters form.")
             st.plotly_chart(replay_figure(job, animate), key=f"{keys}_latent", width="stretch")
+    if not job.active and job.checkpoint is not None and job.owner == owner:
+        save_copy_form(queue, job, owner, keys)
     if not job.active and job.checkpoint is not None:
         path = str(job.checkpoint.resolve())
         if st.button("Explore this model", key=f"{keys}_explore", on_click=open_in_explorer, args=(path,)):

@@ -125,6 +125,20 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     options = app.selectbox(key="model_path").options
     assert any("· yours" in option for option in options)
     assert app.text_input(key="train_name").value == "apptest_model_2"  # the next run will not clash
+
+    # Afterwards the run can be saved again under a name typed now, and the picker lists it at once.
+    prefix = f"train_done_copy_{job_id}"
+    assert app.text_input(key=f"{prefix}_name").value == "apptest_model_2"
+    app.text_input(key=f"{prefix}_name").set_value("../apptest copy")
+    app.text_input(key=f"{prefix}_title").set_value("My renamed model")
+    app.button(key=f"{prefix}_save").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("Saved a copy as **apptest_copy**" in s.value for s in app.success)
+    assert (tmp_path / "apptest_copy.safetensors").is_file()
+    assert any(option.startswith("My renamed model") for option in app.selectbox(key="model_path").options)
+    app.text_input(key=f"{prefix}_name").set_value("dense_vae_2d")
+    app.button(key=f"{prefix}_save").click().run()
+    assert any("ships with the app" in e.value for e in app.error)
     queue.shutdown(timeout=10)
 
 

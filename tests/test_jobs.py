@@ -288,6 +288,42 @@ def test_names_owners_and_limits(make_queue, tmp_path: Path) -> None:
     assert queue.submit(_spec("third"), "bob").position is not None
 
 
+def test_a_finished_model_can_be_saved_again_under_another_name(make_queue, tmp_path: Path) -> None:
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "shipped.safetensors").write_bytes(b"a shipped model")
+    queue = make_queue(shipped_dir=shipped)
+    job = queue.submit(_spec("original"), "alice")
+    with pytest.raises(ValueError, match="once the job has ended"):
+        queue.save_copy(job.id, "alice", "too_early")
+    done = _wait_state(queue, job.id, JobState.FINISHED)
+
+    path = queue.save_copy(job.id, "alice", "../my copy!", title="  My   copy ")
+    assert path == queue.checkpoint_dir / "my_copy.safetensors"
+    copy, info = load_checkpoint(path)
+    original, original_info = load_checkpoint(done.checkpoint)
+    assert info.title == "My copy" and info.epochs == original_info.epochs == 2
+    assert info.metrics == original_info.metrics
+    for name, tensor in original.state_dict().items():
+        assert torch.equal(copy.state_dict()[name], tensor)
+    assert load_replay(queue.checkpoint_dir / "my_copy.replay.npz").frames[-1].epoch == 2
+
+    before = path.read_bytes()
+    for name, kwargs, message in [
+        ("my_copy", {}, "already exists"),
+        ("Shipped", {"overwrite": True}, "ships with the app"),
+        ("original", {}, "already saved as"),
+        ("///", {}, "not usable"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            queue.save_copy(job.id, "alice", name, **kwargs)
+    with pytest.raises(PermissionError):
+        queue.save_copy(job.id, "bob", "bobs_copy")
+    assert path.read_bytes() == before  # refused attempts touch nothing
+    assert queue.save_copy(job.id, "alice", "my_copy", overwrite=True) == path
+    assert load_checkpoint(path).info.title == "my_copy"
+
+
 def test_loss_history_thins_by_averaging() -> None:
     history = LossHistory(max_points=10)
     for step in range(1, 1001):

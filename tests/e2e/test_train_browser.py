@@ -47,3 +47,15 @@ def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServe
     # It is in the model picker at once, marked as the user's own.
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     page.get_by_role("option", name=re.compile(r"\(mine\) \(2-D\) · yours")).wait_for(timeout=30_000)
+    page.keyboard.press("Escape")
+
+    # Save it again under a name typed after the run; the picker lists the copy at once.
+    page.get_by_text("Save a copy under another name").click()
+    page.get_by_role("textbox", name="New file name").fill("browser copy")
+    page.get_by_role("textbox", name="New title in the model picker").fill("Copied in the browser")
+    page.get_by_role("button", name="Save a copy").click()
+    page.get_by_text("Saved a copy as browser_copy").wait_for(timeout=30_000)
+    assert (user_checkpoints / "browser_copy.safetensors").is_file()
+    page.screenshot(path=str(user_checkpoints / "train_after_copy.png"), full_page=True)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name=re.compile(r"^Copied in the browser")).wait_for(timeout=30_000)
