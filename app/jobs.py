@@ -53,7 +53,7 @@ from models.checkpoint import (
 )
 from models.data import DataUnavailableError, Split, load_split
 from models.registry import config_class, get_model
-from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, train
+from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, epoch_info, train
 
 logger = logging.getLogger(__name__)
 
@@ -471,7 +471,7 @@ class JobQueue:
                     job.history.add(event.global_step, event.losses)
             elif isinstance(event, EpochResult):
                 replay = replay._replace(frames=(*replay.frames, snapshot(model, event.epoch, images, digits)))
-                info = replace(info, epochs=event.epoch, metrics=event.test.to_dict(), created="")
+                info = epoch_info(info, model, event, test_split)
                 checkpoint = save_checkpoint(target, model, info)
                 replay_path = save_replay(replay_target, replay)
                 with self._lock:

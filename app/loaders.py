@@ -29,7 +29,7 @@ from models.checkpoint import (
     user_checkpoint_dir,
 )
 from models.data import DataUnavailableError, Split, load_split
-from models.latent import PlaneProjection, fit_plane, latent_bounds, latent_grid, tile_images
+from models.latent import Bounds, PlaneProjection, PlotView, fit_plane, latent_bounds, latent_grid, tile_images
 
 # Without data the plane's extent is unknown; +-3 covers a VAE prior's 99.7% per axis.
 FALLBACK_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
@@ -128,8 +128,8 @@ def latent_space(ref: ModelRef) -> LatentSpace:
     latent_dim = info.config.latent_dim
     split = test_data(info.dataset).split
     if split is None:
-        plane = fit_plane(torch.zeros(1, latent_dim)) if latent_dim <= 2 else _first_axes_plane(latent_dim)
-        return LatentSpace(plane, latent_dim, FALLBACK_BOUNDS, None, None, None)
+        plane, bounds = stored_view(info)
+        return LatentSpace(plane, latent_dim, square(bounds), None, None, None)
     codes = encode(model, split.images)
     plane = fit_plane(codes)
     points = plane.project(codes)
@@ -143,11 +143,22 @@ def square(bounds: tuple[tuple[float, float], tuple[float, float]]) -> tuple[tup
     return tuple((c - span / 2, c + span / 2) for c in ((low + high) / 2 for low, high in bounds))  # type: ignore[return-value]
 
 
-def _first_axes_plane(latent_dim: int) -> PlaneProjection:
-    """Without data, a >2-D model is shown on the plane of its first two latent axes."""
-    components = torch.zeros(2, latent_dim)
-    components[0, 0] = components[1, 1] = 1.0
-    return PlaneProjection(torch.zeros(latent_dim), components, torch.zeros(2))
+def stored_view(info: CheckpointInfo) -> tuple[PlaneProjection, Bounds]:
+    """Without data: the plane and ranges stored in the checkpoint when it was trained.
+
+    Checkpoints from before that (or with a damaged view) fall back to ±3 on the raw axes,
+    for a model with more than 2 latent dimensions its first two.
+    """
+    try:
+        view = PlotView.from_dict(info.view, info.config.latent_dim)
+        return view.plane, view.bounds
+    except ValueError:
+        latent_dim = info.config.latent_dim
+        if latent_dim <= 2:
+            return fit_plane(torch.zeros(1, latent_dim)), FALLBACK_BOUNDS
+        components = torch.zeros(2, latent_dim)
+        components[0, 0] = components[1, 1] = 1.0
+        return PlaneProjection(torch.zeros(latent_dim), components, torch.zeros(2)), FALLBACK_BOUNDS
 
 
 @torch.inference_mode()

@@ -42,11 +42,8 @@ def data_notice(space: LatentSpace, entry: CheckpointEntry, needs: str = "the te
 def projection_notice(space: LatentSpace) -> None:
     if space.projected:
         share = float(space.plane.explained_variance_ratio.sum())
-        how = (
-            f"its top two principal components ({share:.0%} of the variance)"
-            if space.has_data
-            else "its first two axes"
-        )
+        # Without data the plane comes from the checkpoint; very old ones have none (share 0).
+        how = f"its top two principal components ({share:.0%} of the variance)" if share > 0 else "its first two axes"
         st.info(
             f"This model has a {space.latent_dim}-D latent space. The plot shows its projection onto {how}; "
             "a click is decoded on that plane through the mean (the inverse projection)."

@@ -52,6 +52,7 @@ class CheckpointInfo:
     metrics: dict[str, float | None] = field(default_factory=dict)  # test metrics (EvalMetrics.to_dict())
     training: dict[str, Any] = field(default_factory=dict)  # the TrainConfig used, as a dict
     command: str = ""  # the command that produced it, for reproducibility
+    view: dict[str, Any] = field(default_factory=dict)  # latent.PlotView of the test codes ({} if unknown)
     created: str = ""  # ISO 8601 UTC time of writing
     format_version: int = FORMAT_VERSION
 

@@ -2,6 +2,8 @@
 
 Recomputes each checkpoint's test metrics with the same code the trainer uses and prints
 them next to the metrics stored in the checkpoint (use --markdown for the README table).
+--store-view writes the plot view of the test codes into checkpoints trained before
+checkpoints carried one (weights and metrics unchanged, written atomically).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 
-from models.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from models.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
 from models.data import DATA_DIR_ENV, DataUnavailableError, load_split
-from models.metrics import evaluate
+from models.latent import plot_view
+from models.metrics import encode_all, evaluate
 from models.train import format_metrics
 from models.training import TrainConfig, configure_torch
 
@@ -26,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", help="checkpoint files (default: every file in checkpoints/)")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table row per checkpoint")
+    parser.add_argument(
+        "--store-view", action="store_true", help="save the plot view of the test codes into each checkpoint"
+    )
     args = parser.parse_args(argv)
     configure_torch(1)
     paths = args.paths or [str(p) for p in list_checkpoints()]
@@ -43,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: error: {error}", file=sys.stderr)
             status = 1
             continue
+        if args.store_view:
+            view = plot_view(encode_all(model, test.images)).to_dict()
+            save_checkpoint(path, model, replace(info, view=view))
         parameters = sum(p.numel() for p in model.parameters())
         if args.markdown:
             elbo = f"{metrics.elbo:.1f}" if metrics.elbo is not None else "-"

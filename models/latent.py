@@ -236,3 +236,51 @@ def latent_bounds(
         pad = margin * (high - low)
         ranges.append((low - pad, high + pad))
     return (ranges[0][0], ranges[0][1]), (ranges[1][0], ranges[1][1])
+
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class PlotView:
+    """How a model's test codes are drawn: their 2-D plane and the plot ranges on it.
+
+    Checkpoints store it (as `to_dict()`), so the app draws the right plane and ranges
+    even where the test set is not available.
+    """
+
+    plane: PlaneProjection
+    bounds: Bounds  # ((x_min, x_max), (y_min, y_max)) from `latent_bounds`
+
+    def to_dict(self) -> dict[str, list]:
+        return {
+            "mean": self.plane.mean.tolist(),
+            "components": self.plane.components.tolist(),
+            "explained": self.plane.explained_variance_ratio.tolist(),
+            "bounds": [list(axis) for axis in self.bounds],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, latent_dim: int) -> PlotView:
+        """The inverse of `to_dict`, checked against the model's latent size; ValueError if unusable."""
+        try:
+            mean = torch.tensor(data["mean"], dtype=torch.float32)
+            components = torch.tensor(data["components"], dtype=torch.float32)
+            explained = torch.tensor(data["explained"], dtype=torch.float32)
+            bounds = torch.tensor(data["bounds"], dtype=torch.float64)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a plot view: {error}") from None
+        shapes = (mean.shape, components.shape, explained.shape, bounds.shape)
+        if shapes != ((latent_dim,), (2, latent_dim), (2,), (2, 2)):
+            raise ValueError(f"plot view shapes {[tuple(s) for s in shapes]} do not fit a {latent_dim}-D model")
+        values = (mean, components, explained, bounds)
+        if not all(torch.isfinite(v).all() for v in values) or not (bounds[:, 1] > bounds[:, 0]).all():
+            raise ValueError("plot view has non-finite values or empty ranges")
+        (x0, x1), (y0, y1) = bounds.tolist()
+        return cls(PlaneProjection(mean, components, explained), ((x0, x1), (y0, y1)))
+
+
+def plot_view(codes: Tensor) -> PlotView:
+    """The plane of codes (N, D) (`fit_plane`) and the ranges of their projections (`latent_bounds`)."""
+    plane = fit_plane(codes)
+    return PlotView(plane, latent_bounds(plane.project(codes)))

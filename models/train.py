@@ -20,7 +20,7 @@ from models.checkpoint import CHECKPOINT_DIR, CheckpointInfo, save_checkpoint
 from models.data import DATA_DIR_ENV, DATASETS, DataUnavailableError, load_split
 from models.metrics import EvalMetrics
 from models.presets import get_preset, list_presets
-from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, train
+from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, epoch_info, train
 
 # A training run from the command line has the machine to itself: use every core (up to 4;
 # measured here on 2 cores: 8.5-9.4k images/s with 2 threads against 5.6-7.2k with 1).
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
             elif isinstance(event, EpochResult):
                 last = event
-                info = replace(info, epochs=event.epoch, metrics=event.test.to_dict(), created="")
+                info = epoch_info(info, model, event, test_split)
                 saved = save_checkpoint(out, model, info)
                 bar.write(
                     f"epoch {event.epoch}: train loss {event.train['total']:.2f}; test {format_metrics(event.test)}"

@@ -12,15 +12,17 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 import torch
 
 from models.base import Autoencoder
+from models.checkpoint import CheckpointInfo
 from models.data import Split
+from models.latent import plot_view
 from models.losses import corrupt
-from models.metrics import EvalMetrics, evaluate
+from models.metrics import EvalMetrics, encode_all, evaluate
 
 # A healthy run never climbs far above its first loss; one that does has diverged even if
 # the numbers are still finite (e.g. saturated tanh units with a huge learning rate).
@@ -167,6 +169,15 @@ def train(
         yield EpochResult(epoch, train_means, test, time.perf_counter() - start)
 
     yield TrainingFinished("finished", config.epochs, f"Trained {config.epochs} epochs.")
+
+
+def epoch_info(info: CheckpointInfo, model: Autoencoder, result: EpochResult, test: Split) -> CheckpointInfo:
+    """The checkpoint info to save after an epoch: its number, test metrics and the plot view.
+
+    The view (plane and ranges of the test codes) lets the app draw the model without the data.
+    """
+    view = plot_view(encode_all(model, test.images)).to_dict()
+    return replace(info, epochs=result.epoch, metrics=result.test.to_dict(), view=view, created="")
 
 
 def make_optimizer(model: Autoencoder, lr: float) -> torch.optim.Optimizer:

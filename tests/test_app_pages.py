@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.checkpoint import CHECKPOINT_DIR
+from models.checkpoint import CHECKPOINT_DIR, read_info
 from models.data import Split
+from models.latent import PlotView
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # first runs import torch and encode the test set
@@ -201,6 +202,15 @@ def test_without_data_every_page_says_so_and_still_works(
             assert "not available" in warnings and "LATENT_DATA_DIR" in warnings, page
             assert len(app.get("plotly_chart")) >= 1, page  # the latent plane is still drawn
         assert "still work" in " ".join(w.value for w in app.warning)
+
+        # The plot shows the plane and ranges stored in the checkpoint, not a guess.
+        path = CHECKPOINT_DIR / "dense_ae_2d.safetensors"
+        app.selectbox(key="model_path").set_value(str(path))
+        app.switch_page("pages/explore.py").run()
+        layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+        stored = loaders.square(PlotView.from_dict(read_info(path).view, 2).bounds)
+        assert layout["xaxis"]["range"] == pytest.approx(list(stored[0]))
+        assert layout["xaxis"]["range"] != pytest.approx([-3.0, 3.0])
     finally:
         loaders.test_data.clear()
         loaders.latent_space.clear()

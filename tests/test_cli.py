@@ -12,6 +12,8 @@ from models import evaluate as evaluate_cli
 from models import train as train_cli
 from models.checkpoint import load_checkpoint
 from models.data import Split
+from models.latent import PlotView, plot_view
+from models.metrics import encode_all
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_RUN = ["--preset", "conv_ae_tiny", "--epochs", "1", "--subset", "512", "--batch-size", "64", "--quiet"]
@@ -25,14 +27,20 @@ def test_help_states_the_defaults() -> None:
     assert "LATENT_DATA_DIR" in result.stdout
 
 
-def test_tiny_run_end_to_end(tmp_path: Path, mnist_train: Split, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tiny_run_end_to_end(
+    tmp_path: Path, mnist_train: Split, mnist_test: Split, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "tiny"
     assert train_cli.main([*TINY_RUN, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Saved" in printed and "k-NN accuracy" in printed
-    _, info = load_checkpoint(out.with_suffix(".safetensors"))
+    model, info = load_checkpoint(out.with_suffix(".safetensors"))
     assert info.preset == "conv_ae_tiny" and info.epochs == 1 and info.training["subset"] == 512
     assert 0 < info.metrics["knn_accuracy"] <= 1 and info.command.startswith("python -m models.train --preset")
+    # The plot view of the test codes is stored, so the app can draw the model without the data.
+    stored = PlotView.from_dict(info.view, info.config.latent_dim)
+    fresh = plot_view(encode_all(model, mnist_test.images))
+    assert [*stored.bounds[0], *stored.bounds[1]] == pytest.approx([*fresh.bounds[0], *fresh.bounds[1]], abs=1e-4)
 
     assert evaluate_cli.main([str(out.with_suffix(".safetensors"))]) == 0
     evaluated = capsys.readouterr().out

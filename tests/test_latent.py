@@ -7,12 +7,14 @@ import torch
 
 from models.latent import (
     PlaneProjection,
+    PlotView,
     fit_plane,
     interpolation_path,
     latent_bounds,
     latent_grid,
     lerp,
     nearest,
+    plot_view,
     slerp,
     tile_images,
 )
@@ -223,3 +225,33 @@ def test_bounds_cover_the_points_robustly() -> None:
     # All points equal: a non-empty range around them.
     (lo, hi), _ = latent_bounds(torch.full((4, 2), 2.0))
     assert lo < 2.0 < hi
+
+
+@pytest.mark.parametrize("dim", [1, 2, 5])
+def test_plot_view_round_trips_through_json_and_matches_the_codes(dim: int) -> None:
+    import json
+
+    codes = torch.randn(500, dim, generator=_generator()) * torch.arange(1, dim + 1) + 3.0
+    view = plot_view(codes)
+    assert view.bounds == latent_bounds(view.plane.project(codes))
+    again = PlotView.from_dict(json.loads(json.dumps(view.to_dict())), dim)
+    assert [*again.bounds[0], *again.bounds[1]] == pytest.approx([*view.bounds[0], *view.bounds[1]])
+    assert torch.allclose(again.plane.project(codes), view.plane.project(codes), atol=1e-5)
+    assert torch.allclose(again.plane.explained_variance_ratio, view.plane.explained_variance_ratio)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.pop("mean"),
+        lambda d: d.update(components=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
+        lambda d: d.update(bounds=[[1.0, 1.0], [0.0, 1.0]]),
+        lambda d: d.update(explained=[float("nan"), 0.1]),
+        lambda d: d.update(mean="zero"),
+    ],
+)
+def test_plot_view_refuses_damaged_or_mismatched_data(damage) -> None:
+    data = plot_view(torch.randn(100, 2, generator=_generator())).to_dict()
+    damage(data)
+    with pytest.raises(ValueError):
+        PlotView.from_dict(data, 2)

@@ -9,6 +9,7 @@ import torch
 
 from models.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint, read_info
 from models.data import Split
+from models.latent import PlotView
 from models.metrics import evaluate
 from models.training import TrainConfig
 
@@ -30,6 +31,7 @@ def test_shipped_checkpoint_loads_and_is_documented(path: Path) -> None:
     assert f"checkpoints/{path.name}" in README
     assert f"{info.metrics['knn_accuracy']:.1%}" in README
     assert info.command in README
+    PlotView.from_dict(info.view, info.config.latent_dim)  # the app can draw it without the data
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
