@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.loaders import LatentSpace, ModelRef, latent_space, manifold_uri
+from models.latent import Bounds
 
 # A colour-blind friendly 10-colour palette (Okabe-Ito extended), one per digit.
 DIGIT_COLORS = (
@@ -43,9 +44,7 @@ class Mark:
     size: int = 16
 
 
-def click_grid(
-    bounds: tuple[tuple[float, float], tuple[float, float]], data: np.ndarray | None = None, n: int = CLICK_GRID_SIZE
-) -> np.ndarray:
+def click_grid(bounds: Bounds, data: np.ndarray | None = None, n: int = CLICK_GRID_SIZE) -> np.ndarray:
     """(M, 2) evenly spaced points covering the plot ranges, leaving room around the data.
 
     Plotly gives a click to the nearest point of any trace, so grid points right next to a

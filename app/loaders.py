@@ -29,7 +29,7 @@ from models.checkpoint import (
     user_checkpoint_dir,
 )
 from models.data import DataUnavailableError, Split, load_split
-from models.latent import Bounds, PlaneProjection, PlotView, fit_plane, latent_bounds, latent_grid, tile_images
+from models.latent import Bounds, PlaneProjection, PlotView, fit_plane, latent_grid, plot_view, tile_images
 
 # Without data the plane's extent is unknown; +-3 covers a VAE prior's 99.7% per axis.
 FALLBACK_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
@@ -108,7 +108,7 @@ class LatentSpace:
 
     plane: PlaneProjection  # identity for 2-D models, the PCA plane otherwise
     latent_dim: int
-    bounds: tuple[tuple[float, float], tuple[float, float]]  # plot ranges (x, y)
+    bounds: Bounds  # plot ranges (x, y)
     points: np.ndarray | None  # (N, 2) test images on the plot; None without data
     codes: np.ndarray | None  # (N, latent_dim) posterior means
     labels: np.ndarray | None  # (N,) digits
@@ -131,13 +131,12 @@ def latent_space(ref: ModelRef) -> LatentSpace:
         plane, bounds = stored_view(info)
         return LatentSpace(plane, latent_dim, square(bounds), None, None, None)
     codes = encode(model, split.images)
-    plane = fit_plane(codes)
-    points = plane.project(codes)
-    bounds = square(latent_bounds(points))
-    return LatentSpace(plane, latent_dim, bounds, points.numpy(), codes.numpy(), split.labels.numpy())
+    view = plot_view(codes)  # the same view the checkpoint stores, refitted on the data at hand
+    points = view.plane.project(codes).numpy()
+    return LatentSpace(view.plane, latent_dim, square(view.bounds), points, codes.numpy(), split.labels.numpy())
 
 
-def square(bounds: tuple[tuple[float, float], tuple[float, float]]) -> tuple[tuple[float, float], tuple[float, float]]:
+def square(bounds: Bounds) -> Bounds:
     """Widen the narrower axis so both spans are equal: with equal axis scales the plot is square."""
     span = max(high - low for low, high in bounds)
     return tuple((c - span / 2, c + span / 2) for c in ((low + high) / 2 for low, high in bounds))  # type: ignore[return-value]
@@ -181,7 +180,7 @@ def decode_plane(ref: ModelRef, points: np.ndarray) -> np.ndarray:
 
 
 @st.cache_data(max_entries=32, show_spinner="Decoding the manifold…")
-def manifold_uri(ref: ModelRef, bounds: tuple[tuple[float, float], tuple[float, float]], n: int = 20) -> str:
+def manifold_uri(ref: ModelRef, bounds: Bounds, n: int = 20) -> str:
     """A PNG data URI of n x n decoded digits tiling `bounds` exactly (top-left = x min, y max).
 
     Each digit is decoded at the centre of its tile, so the picture lines up with the axes.

@@ -9,12 +9,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 from app.figures import DIGIT_COLORS
 from app.images import strip, to_uint8, upscale
 from app.jobs import JobState, JobView, Replay
-from models.latent import fit_plane, latent_bounds
+from models.latent import Bounds, plot_view
 
 STATE_TEXT = {
     JobState.QUEUED: "waiting in the queue",
@@ -92,13 +91,10 @@ def loss_figure(job: JobView) -> go.Figure:
     return figure
 
 
-def replay_points(replay: Replay) -> tuple[list[np.ndarray], tuple[tuple[float, float], tuple[float, float]]]:
+def replay_points(replay: Replay) -> tuple[list[np.ndarray], Bounds]:
     """2-D positions of the replay sample for every epoch, on the last epoch's plane, and its ranges."""
-    last = replay.frames[-1].codes
-    plane = fit_plane(last)
-    frames = [plane.project(frame.codes).numpy() for frame in replay.frames]
-    bounds = latent_bounds(torch.from_numpy(frames[-1]))
-    return frames, bounds
+    view = plot_view(replay.frames[-1].codes)
+    return [view.plane.project(frame.codes).numpy() for frame in replay.frames], view.bounds
 
 
 def latent_snapshot_figure(replay: Replay, epoch_index: int = -1, animate: bool = False) -> go.Figure:

@@ -210,9 +210,10 @@ def nearest(codes: Tensor, point: Tensor, k: int) -> Neighbours:
     return Neighbours(order, distances[order])
 
 
-def latent_bounds(
-    points: Tensor, margin: float = 0.05, quantile: float = 0.999
-) -> tuple[tuple[float, float], tuple[float, float]]:
+Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((x_min, x_max), (y_min, y_max))
+
+
+def latent_bounds(points: Tensor, margin: float = 0.05, quantile: float = 0.999) -> Bounds:
     """((x_min, x_max), (y_min, y_max)) covering 2-D points (N, 2), ignoring extreme outliers.
 
     Each axis spans the [1 - quantile, quantile] quantiles of the finite points, widened by
@@ -236,9 +237,6 @@ def latent_bounds(
         pad = margin * (high - low)
         ranges.append((low - pad, high + pad))
     return (ranges[0][0], ranges[0][1]), (ranges[1][0], ranges[1][1])
-
-
-Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
 @dataclass(frozen=True)

@@ -102,15 +102,17 @@ def time_clicks(page: object, targets: list[tuple[float, float, str]]) -> list[f
 STATE_LOG_JS = """
 () => {
   window.__states = [];
+  if (window.__stateObserver) return;  // one observer per page, however often this runs
   const app = document.querySelector('[data-testid=stApp]');
   const name = 'data-test-script-state';
   // A fast run flips the state to running and back before the observer is called: replay
   // every record (each one's new value is the next one's old value).
-  new MutationObserver((records) => {
+  window.__stateObserver = new MutationObserver((records) => {
     const now = performance.now();
     records.forEach((record, i) => window.__states.push(
       [now, i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute(name)]));
-  }).observe(app, { attributes: true, attributeFilter: [name], attributeOldValue: true });
+  });
+  window.__stateObserver.observe(app, { attributes: true, attributeFilter: [name], attributeOldValue: true });
 }
 """
 
