@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from app.loaders import LatentSpace
+from app.loaders import LatentSpace, ModelRef, clear_example_index
 from app.picks import Pick
 
 # Without data the default path crosses the plane's centre diagonally.
@@ -50,9 +50,9 @@ def random_endpoint(space: LatentSpace, digit: int, rng: np.random.Generator) ->
     return endpoint_from_index(space, int(rng.choice(np.flatnonzero(space.labels == digit))))
 
 
-def default_endpoints(space: LatentSpace) -> dict[str, Endpoint]:
-    """A 3 and an 8 from the test set (the first of each), or two plane points without data."""
+def default_endpoints(ref: ModelRef, space: LatentSpace) -> dict[str, Endpoint]:
+    """A 3 and an 8 of the test set that this model reconstructs recognisably, or two plane points without data."""
     if space.has_data:
-        first = [int(np.flatnonzero(space.labels == digit)[0]) for digit in DEFAULT_DIGITS]
-        return {"A": endpoint_from_index(space, first[0]), "B": endpoint_from_index(space, first[1])}
+        a, b = (clear_example_index(ref, digit) for digit in DEFAULT_DIGITS)
+        return {"A": endpoint_from_index(space, a), "B": endpoint_from_index(space, b)}
     return {side: endpoint_from_point(space, *p) for side, p in zip("AB", FALLBACK_POINTS, strict=True)}

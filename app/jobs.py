@@ -20,7 +20,6 @@ Nothing here imports Streamlit: the page wraps `get_queue()` in `st.cache_resour
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import os
@@ -28,7 +27,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -39,7 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from models.base import Autoencoder
+from models.base import Autoencoder, eval_mode
 from models.checkpoint import (
     CHECKPOINT_DIR,
     SUFFIX,
@@ -51,14 +50,12 @@ from models.checkpoint import (
     save_checkpoint,
     user_checkpoint_dir,
 )
-from models.data import DataUnavailableError, Split, load_split
-from models.registry import config_class, get_model
+from models.data import TRAIN_SIZES, DataUnavailableError, Split, load_split
+from models.registry import MAX_PARAMETERS, config_class, get_model, parameter_count
 from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, epoch_info, train
 
 logger = logging.getLogger(__name__)
 
-# Training-set sizes, known without loading the data, so a page can validate instantly.
-TRAIN_SIZES: dict[str, int] = {"mnist": 60_000, "fashion_mnist": 60_000, "kmnist": 60_000}
 REPLAY_SUFFIX = ".replay.npz"
 REPLAY_SAMPLE = 2000  # test images whose codes are recorded after every epoch
 REPLAY_SEED = 0  # fixed, so every job replays the same test images
@@ -68,6 +65,14 @@ MAX_CURVE_POINTS = 2000
 MAX_TITLE_LENGTH = 100
 ABANDON_AFTER = 120.0
 APP_COMMAND = "trained in the latent space explorer app (training queue, job {job_id})"
+
+
+class NameTakenError(ValueError):
+    """The chosen checkpoint name is in use; `replaceable` if this session may replace that model."""
+
+    def __init__(self, message: str, replaceable: bool = False) -> None:
+        super().__init__(message)
+        self.replaceable = replaceable
 
 
 class JobState(Enum):
@@ -283,17 +288,23 @@ class JobQueue:
         self._running: Job | None = None
         self._done: deque[Job] = deque()  # final jobs, oldest first
         self._last_seen: dict[str, float] = {}  # owner -> clock() of its last heartbeat
+        self._saved_by: dict[str, str] = {}  # lower-case checkpoint name -> the session that saved it
         self._worker: threading.Thread | None = None
         self._closed = False
 
     # --- sessions ---------------------------------------------------------------------------
 
-    def validate(self, spec: JobSpec) -> JobSpec:
+    def validate(self, spec: JobSpec, owner: str) -> JobSpec:
         """The spec with its name and title normalised, or ValueError with a message for the user."""
         spec = normalise_spec(spec)
         with self._lock:
-            self._check_target_locked(spec)
+            self._check_target_locked(spec, owner)
         return spec
+
+    def saved_by(self, owner: str) -> set[str]:
+        """Lower-case names of the checkpoints this session saved (the only ones it may replace)."""
+        with self._lock:
+            return {name for name, saver in self._saved_by.items() if saver == owner}
 
     def submit(self, spec: JobSpec, owner: str) -> JobView:
         """Validate and queue a job for `owner` (a session id); raises ValueError if it cannot run."""
@@ -303,7 +314,7 @@ class JobQueue:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the training queue has been shut down")
-            self._check_target_locked(spec)
+            self._check_target_locked(spec, owner)
             active = sum(job.owner == owner for job in self._active_locked())
             if active >= self.max_active_per_owner:
                 raise ValueError(
@@ -363,11 +374,13 @@ class JobQueue:
             if clean.lower() == job.spec.save_name.lower():
                 raise ValueError(f"the model is already saved as {clean!r}; type another name")
             target = replace(job.spec, save_name=clean, overwrite=overwrite)
-            self._check_target_locked(target)
+            self._check_target_locked(target, by_owner)
             source, source_replay = job.checkpoint, job.replay_path
         model, info = load_checkpoint(source)
         title = " ".join(title.split())[:MAX_TITLE_LENGTH] or clean
         path = save_checkpoint(self.checkpoint_dir / f"{clean}{SUFFIX}", model, replace(info, title=title, created=""))
+        with self._lock:
+            self._saved_by[clean.lower()] = by_owner
         if source_replay is not None and source_replay.is_file():
             atomic_write(self.checkpoint_dir / f"{clean}{REPLAY_SUFFIX}", source_replay.read_bytes())
         return path
@@ -439,6 +452,9 @@ class JobQueue:
         """Train one job to its end; returns its final state and message (never raises)."""
         try:
             return self._train(job)
+        except DataUnavailableError as error:  # expected offline: one line in the log, no traceback
+            logger.warning("training job %s (%s) cannot start: %s", job.id, job.spec.save_name, error)
+            return JobState.FAILED, f"Training could not start: {error}"
         except Exception as error:  # a broken job must not take the worker down with it
             logger.exception("training job %s (%s) failed", job.id, job.spec.save_name)
             return JobState.FAILED, f"Training failed: {_describe(error)}{_saved_note(job)}"
@@ -475,6 +491,7 @@ class JobQueue:
                 checkpoint = save_checkpoint(target, model, info)
                 replay_path = save_replay(replay_target, replay)
                 with self._lock:
+                    self._saved_by[spec.save_name.lower()] = job.owner
                     job.epochs = (*job.epochs, event)
                     job.replay, job.checkpoint, job.replay_path = replay, checkpoint, replay_path
             elif isinstance(event, TrainingFinished):
@@ -516,12 +533,21 @@ class JobQueue:
     def _position_locked(self, job: Job) -> int | None:
         return self._waiting.index(job) + 1 if job.state is JobState.QUEUED else None
 
-    def _check_target_locked(self, spec: JobSpec) -> None:
+    def _check_target_locked(self, spec: JobSpec, owner: str) -> None:
         name = spec.save_name
         if name.lower() in {path.stem.lower() for path in list_checkpoints(self.shipped_dir)}:
             raise ValueError(f"{name!r} is the name of a model that ships with the app; choose another name")
-        if not spec.overwrite and (self.checkpoint_dir / f"{name}{SUFFIX}").exists():
-            raise ValueError(f"a saved model named {name!r} already exists; choose another name or overwrite it")
+        # Case-insensitive, as on the file systems of many laptops.
+        if name.lower() in {path.stem.lower() for path in list_checkpoints(self.checkpoint_dir)}:
+            if self._saved_by.get(name.lower()) != owner:
+                raise NameTakenError(
+                    f"a model named {name!r} was saved by someone else (or before the server restarted), "
+                    f"and only the session that saved a model can replace it; choose another name"
+                )
+            if not spec.overwrite:
+                raise NameTakenError(
+                    f"you already saved a model named {name!r}; choose another name or replace it", replaceable=True
+                )
         if any(job.spec.save_name.lower() == name.lower() for job in self._active_locked()):
             raise ValueError(f"a waiting or running job is already training {name!r}; choose another name")
 
@@ -562,8 +588,12 @@ def normalise_spec(spec: JobSpec) -> JobSpec:
         raise ValueError(f"model {spec.family!r} takes a {expected.__name__}, got {type(spec.config).__name__}")
     try:
         spec.config.validate()
+        count = parameter_count(spec.family, spec.config)
     except (ValueError, TypeError) as error:
         raise ValueError(f"invalid model settings: {error}") from None
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"this model would have {count:,} parameters, over the limit of {MAX_PARAMETERS:,}: "
+                         f"make it smaller")  # fmt: skip
     if spec.dataset not in TRAIN_SIZES:
         raise ValueError(f"unknown dataset {spec.dataset!r}; choose from {', '.join(TRAIN_SIZES)}")
     try:
@@ -593,7 +623,7 @@ def replay_sample(test: Split, size: int = REPLAY_SAMPLE) -> tuple[Replay, Tenso
 
 def snapshot(model: Autoencoder, epoch: int, images: Tensor, digits: Tensor) -> ReplayFrame:
     """Codes (posterior means) of `images` and reconstructions of `digits`, in eval mode."""
-    with torch.inference_mode(), _eval_mode(model):
+    with torch.inference_mode(), eval_mode(model):
         codes = torch.cat([model.encode(images[i : i + ENCODE_BATCH]) for i in range(0, len(images), ENCODE_BATCH)])
         reconstructions = _to_uint8(model.decode(model.encode(digits)))
     # Clone outside inference mode: pages may then use the tensors freely (e.g. in place).
@@ -680,13 +710,3 @@ def _one_per_class(labels: Tensor, count: int) -> Tensor:
 
 def _to_uint8(images: Tensor) -> Tensor:
     return images.mul(255).round().clamp(0, 255).to(torch.uint8)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: Autoencoder) -> Iterator[None]:
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)

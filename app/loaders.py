@@ -8,7 +8,10 @@ never re-encodes, and a checkpoint rewritten on disk is picked up.
 
 from __future__ import annotations
 
+import math
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -20,16 +23,27 @@ import torch
 from app.images import data_uri, to_uint8, upscale
 from models.checkpoint import (
     CHECKPOINT_DIR,
+    SUFFIX,
     CheckpointError,
     CheckpointInfo,
     LoadedCheckpoint,
+    clean_stale_temporaries,
+    inspect_checkpoint,
     list_checkpoints,
     load_checkpoint,
-    read_info,
     user_checkpoint_dir,
 )
-from models.data import DataUnavailableError, Split, load_split
+from models.data import (
+    DEFAULT_DATASET,
+    DataUnavailableError,
+    Split,
+    check_data_dir,
+    data_dir,
+    files_present,
+    load_split,
+)
 from models.latent import Bounds, PlaneProjection, PlotView, fit_plane, latent_grid, plot_view, tile_images
+from models.metrics import clear_example
 
 # Without data the plane's extent is unknown; +-3 covers a VAE prior's 99.7% per axis.
 FALLBACK_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
@@ -38,15 +52,17 @@ DATA_RETRY_SECONDS = 60  # how long a "data missing" answer is cached before ret
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A checkpoint file as a hashable cache key: path plus modification time."""
+    """A checkpoint file as a hashable cache key: path plus modification time and size."""
 
     path: str
     mtime_ns: int
+    size: int = 0
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> ModelRef:
         path = Path(path).resolve()
-        return cls(str(path), path.stat().st_mtime_ns)
+        stat = path.stat()
+        return cls(str(path), stat.st_mtime_ns, stat.st_size)
 
     @property
     def name(self) -> str:
@@ -63,25 +79,54 @@ class CheckpointEntry(NamedTuple):
 
 class Catalogue(NamedTuple):
     entries: list[CheckpointEntry]
-    problems: list[str]  # files that could not be read, with the reason
+    problems: list[str]  # files that could not be used, each with the reason
+
+
+class Verdict(NamedTuple):
+    """Whether one checkpoint file is usable: its info, or why not."""
+
+    info: CheckpointInfo | None
+    problem: str | None
 
 
 def catalogue() -> Catalogue:
-    """All usable checkpoints: shipped defaults first, then user-trained ones."""
+    """All usable checkpoints: shipped defaults first, then user-trained ones.
+
+    Every file is fully checked before it is listed (`inspect_checkpoint`), once per
+    modification: a file that fails in any way is left out and named in `problems`, so one
+    bad file can never take a page down or fail later when it is chosen.
+    """
     entries, problems = [], []
     for folder, shipped in ((CHECKPOINT_DIR, True), (user_checkpoint_dir(), False)):
+        _clean_once(str(folder))
         for path in list_checkpoints(folder):
             try:
                 ref = ModelRef.of(path)
-                entries.append(CheckpointEntry(ref, _cached_info(ref), shipped))
-            except (CheckpointError, OSError) as error:
-                problems.append(f"{path.name}: {error}")
+            except OSError:
+                continue  # removed since the folder was listed
+            verdict = _verdict(ref)
+            if verdict.info is not None:
+                entries.append(CheckpointEntry(ref, verdict.info, shipped))
+            else:
+                problems.append(verdict.problem or path.name)
     return Catalogue(entries, problems)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _cached_info(ref: ModelRef) -> CheckpointInfo:
-    return read_info(ref.path)
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _verdict(ref: ModelRef) -> Verdict:
+    """The checked info of a file, or the reason it is unusable; cached per path, mtime and size."""
+    try:
+        return Verdict(inspect_checkpoint(ref.path), None)
+    except CheckpointError as error:
+        return Verdict(None, str(error))
+    except Exception as error:  # anything else about one file must only skip that file
+        return Verdict(None, f"{ref.name}{SUFFIX} could not be read ({type(error).__name__})")
+
+
+@st.cache_resource(show_spinner=False)
+def _clean_once(folder: str) -> list[Path]:
+    """Remove temporaries left by killed writes, once per server process and folder."""
+    return clean_stale_temporaries(folder)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
@@ -91,15 +136,77 @@ def load_model(ref: ModelRef) -> LoadedCheckpoint:
 
 class DataStatus(NamedTuple):
     split: Split | None
-    error: str | None  # a message saying what is missing and how to fix it
+    error: str | None  # what is missing and how to fix it; None once loaded or while downloading
+    downloading: bool = False  # a background download is under way: ask again in a moment
 
 
-@st.cache_resource(ttl=DATA_RETRY_SECONDS, show_spinner="Loading MNIST…")
-def test_data(dataset: str = "mnist") -> DataStatus:
-    try:
-        return DataStatus(load_split(dataset, train=False), None)
-    except DataUnavailableError as error:
-        return DataStatus(None, str(error))
+class TestSetLoader:
+    """The test split of one dataset in one data directory, for every session of the server.
+
+    Files in place are loaded at once (a fraction of a second). Missing files are downloaded
+    by a background thread, so no page ever waits on the network: pages show what works
+    without the data and ask again later. A failed download is retried after
+    `DATA_RETRY_SECONDS`, never more than one at a time.
+    """
+
+    def __init__(self, dataset: str, root: str) -> None:
+        self.dataset, self.root = dataset, root
+        self._lock = threading.Lock()
+        self._split: Split | None = None
+        self._error: str | None = None
+        self._failed_at = -math.inf
+        self._download: threading.Thread | None = None
+
+    def status(self) -> DataStatus:
+        with self._lock:
+            if self._split is not None:
+                return DataStatus(self._split, None)
+        try:
+            check_data_dir(self.dataset, self.root)
+            if files_present(self.dataset, self.root):
+                return self._loaded(load_split(self.dataset, train=False, root=self.root, download=False))
+        except DataUnavailableError as error:
+            return DataStatus(None, str(error))
+        with self._lock:
+            if self._download is not None and self._download.is_alive():
+                return DataStatus(None, None, downloading=True)
+            if self._error is not None and time.monotonic() - self._failed_at < DATA_RETRY_SECONDS:
+                return DataStatus(None, self._error)
+            self._download = threading.Thread(target=self._fetch, name=f"download-{self.dataset}", daemon=True)
+            self._download.start()
+            return DataStatus(None, None, downloading=True)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until a download under way has ended (for command lines and tests)."""
+        download = self._download
+        if download is not None:
+            download.join(timeout)
+
+    def _loaded(self, split: Split) -> DataStatus:
+        with self._lock:
+            self._split, self._error = split, None
+        return DataStatus(split, None)
+
+    def _fetch(self) -> None:
+        try:
+            self._loaded(load_split(self.dataset, train=False, root=self.root, download=True))
+        except DataUnavailableError as error:
+            with self._lock:
+                self._error, self._failed_at = str(error), time.monotonic()
+        except Exception as error:  # never let a download thread die silently
+            with self._lock:
+                self._error, self._failed_at = f"The download failed: {type(error).__name__}: {error}", time.monotonic()
+
+
+@st.cache_resource(show_spinner=False)
+def test_set_loader(dataset: str, root: str) -> TestSetLoader:
+    """The one loader per dataset and data directory, shared by every session."""
+    return TestSetLoader(dataset, root)
+
+
+def test_data(dataset: str = DEFAULT_DATASET) -> DataStatus:
+    """The test split if it is available now; never waits on the network."""
+    return test_set_loader(dataset, str(data_dir())).status()
 
 
 @dataclass(frozen=True)
@@ -121,12 +228,25 @@ class LatentSpace:
     def has_data(self) -> bool:
         return self.points is not None
 
+    @property
+    def size(self) -> int:
+        """How many test images are on the plot (0 without data)."""
+        return 0 if self.labels is None else len(self.labels)
+
+
+def latent_space(ref: ModelRef) -> LatentSpace:
+    """The model's test codes on the plot plane; without data, the plane stored in the checkpoint.
+
+    Cached separately with and without data, so a download that finishes later is picked up.
+    """
+    return _latent_space(ref, test_data(load_model(ref).info.dataset).split is not None)
+
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the 10,000 test images…")
-def latent_space(ref: ModelRef) -> LatentSpace:
+def _latent_space(ref: ModelRef, with_data: bool) -> LatentSpace:
     model, info = load_model(ref)
     latent_dim = info.config.latent_dim
-    split = test_data(info.dataset).split
+    split = test_data(info.dataset).split if with_data else None
     if split is None:
         plane, bounds = stored_view(info)
         return LatentSpace(plane, latent_dim, square(bounds), None, None, None)
@@ -158,6 +278,15 @@ def stored_view(info: CheckpointInfo) -> tuple[PlaneProjection, Bounds]:
         components = torch.zeros(2, latent_dim)
         components[0, 0] = components[1, 1] = 1.0
         return PlaneProjection(torch.zeros(latent_dim), components, torch.zeros(2)), FALLBACK_BOUNDS
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def clear_example_index(ref: ModelRef, digit: int) -> int:
+    """A test image of `digit` that this model reconstructs recognisably (needs the test set)."""
+    model, info = load_model(ref)
+    space = latent_space(ref)
+    split = test_data(info.dataset).split
+    return clear_example(model, split, torch.from_numpy(space.codes), digit)
 
 
 @torch.inference_mode()

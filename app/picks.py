@@ -9,6 +9,7 @@ session state and only a *changed* selection counts as a new click.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import streamlit as st
@@ -23,30 +24,37 @@ class Pick(NamedTuple):
     y: float
     index: int | None  # test-set index when a digit was clicked; None for empty space
 
-    @property
-    def point(self) -> tuple[float, float]:
-        return (self.x, self.y)
 
+def pick_from_event(event: Any, count: int) -> Pick | None:
+    """The first selected point of a `st.plotly_chart(..., on_select="rerun")` result, or None.
 
-def pick_from_event(event: Any) -> Pick | None:
-    """The first selected point of a `st.plotly_chart(..., on_select="rerun")` result."""
+    The event comes from the browser, so it is checked like any other input: finite
+    coordinates, and a test-set index in [0, count) when it names a digit. Anything else
+    (a forged or garbled message) is ignored.
+    """
     try:
-        points = event.selection.points
-    except AttributeError:
+        point = event.selection.points[0]
+        x, y = float(point["x"]), float(point["y"])
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
         return None
-    if not points:
+    if not (math.isfinite(x) and math.isfinite(y)):
         return None
-    point = points[0]
     custom = point.get("customdata")
     if isinstance(custom, list):  # Plotly sends customdata as a list for some trace types
         custom = custom[0] if custom else None
-    index = None if custom is None or int(custom) == GRID_CUSTOMDATA else int(custom)
-    return Pick(float(point["x"]), float(point["y"]), index)
+    if custom is None or custom == GRID_CUSTOMDATA:
+        return Pick(x, y, None)
+    if isinstance(custom, bool) or not isinstance(custom, (int, float)) or not math.isfinite(custom):
+        return None
+    if custom != int(custom):
+        return None
+    index = int(custom)
+    return Pick(x, y, index) if 0 <= index < count else None
 
 
-def fresh_pick(event: Any, key: str) -> Pick | None:
+def fresh_pick(event: Any, key: str, count: int) -> Pick | None:
     """The pick if the selection changed since the last rerun for this chart key, else None."""
-    pick = pick_from_event(event)
+    pick = pick_from_event(event, count)
     seen_key = f"_seen_{key}"
     if pick is None or st.session_state.get(seen_key) == pick:
         if pick is None:

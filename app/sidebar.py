@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import markdown
 from app.jobs import get_queue
-from app.loaders import CheckpointEntry, catalogue, test_data
+from app.loaders import CheckpointEntry, catalogue
 from app.shell import session_id
+from models.text import count_of
 
 MODEL_KEY = "model_path"  # session-state key of the picker (the checkpoint's path)
 DEFAULT_MODEL = "dense_vae_2d"  # the shipped checkpoint the app opens on
@@ -19,9 +21,15 @@ FAMILY_NAMES = {
 }
 
 
-def entry_label(entry: CheckpointEntry) -> str:
-    owner = "" if entry.shipped else " · yours"
+def entry_label(entry: CheckpointEntry, mine: set[str] = frozenset()) -> str:
+    """The picker's text: title, latent size, and whose model it is (plain text, not markdown)."""
+    owner = "" if entry.shipped else " · yours" if entry.ref.name.lower() in mine else " · trained by a user"
     return f"{entry.info.title or entry.ref.name} ({entry.info.config.latent_dim}-D){owner}"
+
+
+def default_entry(entries: list[CheckpointEntry]) -> CheckpointEntry | None:
+    """The model the app opens on: the shipped default, else the first one listed."""
+    return next((e for e in entries if e.shipped and e.ref.name == DEFAULT_MODEL), entries[0] if entries else None)
 
 
 def model_picker() -> CheckpointEntry | None:
@@ -29,7 +37,7 @@ def model_picker() -> CheckpointEntry | None:
     found = catalogue()
     st.sidebar.header("Model")
     for problem in found.problems:
-        st.sidebar.warning(f"Skipped {problem}")
+        st.sidebar.warning(f"Skipped {markdown.escape(problem)}")
     if not found.entries:
         st.sidebar.error(
             "No checkpoints found in `checkpoints/`. Train one with "
@@ -38,10 +46,10 @@ def model_picker() -> CheckpointEntry | None:
         return None
     by_path = {entry.ref.path: entry for entry in found.entries}
     if st.session_state.get(MODEL_KEY) not in by_path:
-        default = next((e for e in found.entries if e.shipped and e.ref.name == DEFAULT_MODEL), found.entries[0])
-        st.session_state[MODEL_KEY] = default.ref.path
+        st.session_state[MODEL_KEY] = default_entry(found.entries).ref.path
+    mine = get_queue().saved_by(session_id())
     path = st.sidebar.selectbox(
-        "Checkpoint", list(by_path), key=MODEL_KEY, format_func=lambda p: entry_label(by_path[p]),
+        "Checkpoint", list(by_path), key=MODEL_KEY, format_func=lambda p: entry_label(by_path[p], mine),
         label_visibility="collapsed",
     )  # fmt: skip
     entry = by_path[path]
@@ -54,17 +62,18 @@ def model_card(entry: CheckpointEntry) -> None:
     metrics = info.metrics
     lines = [
         f"**{FAMILY_NAMES.get(info.model, info.model)}**, {info.config.latent_dim}-D latent, "
-        f"{info.config.objective.variant} training, {info.epochs} epochs on {info.dataset}",
+        f"{info.config.objective.variant} training, {count_of(info.epochs, 'epoch')} on {info.dataset}",
     ]
-    if metrics:
-        parts = [f"k-NN accuracy **{metrics['knn_accuracy']:.1%}**", f"reconstruction {metrics['reconstruction']:.1f}"]
-        if metrics.get("elbo") is not None:
-            parts.append(f"ELBO {metrics['elbo']:.1f} nats")
+    parts = []  # whichever test metrics the checkpoint has (read_info checked that they are numbers)
+    if metrics.get("knn_accuracy") is not None:
+        parts.append(f"k-NN accuracy **{metrics['knn_accuracy']:.1%}**")
+    if metrics.get("reconstruction") is not None:
+        parts.append(f"reconstruction {metrics['reconstruction']:.1f}")
+    if metrics.get("elbo") is not None:
+        parts.append(f"ELBO {metrics['elbo']:.1f} nats")
+    if parts:
         lines.append("Test set: " + ", ".join(parts))
     st.sidebar.markdown("  \n".join(lines))
-    data = test_data(info.dataset)
-    if data.error:
-        st.sidebar.error(data.error, icon="⚠️")
 
 
 HEARTBEAT_SECONDS = 5.0  # well under the queue's 120 s abandon timeout
@@ -88,18 +97,16 @@ def _job_heartbeat(owner: str) -> None:
     queue.heartbeat(owner)
     for job in queue.jobs_for(owner):
         if job.position is not None:
-            st.caption(f":material/hourglass_top: **{job.spec.title}**: place {job.position} in the training queue")
+            title = markdown.escape(job.spec.title)
+            st.caption(f":material/hourglass_top: **{title}**: place {job.position} in the training queue")
         elif job.active and job.progress is not None:
             done = job.progress.global_step / max(job.progress.total_steps, 1)
             epoch = f"epoch {job.progress.epoch}/{job.spec.training.epochs}"
-            st.caption(f":material/model_training: **{job.spec.title}**: {epoch} ({done:.0%})")
+            st.caption(f":material/model_training: **{markdown.escape(job.spec.title)}**: {epoch} ({done:.0%})")
 
 
 def current_entry() -> CheckpointEntry | None:
     """The checkpoint chosen in the sidebar (the default one if the picker has not run)."""
     found = catalogue()
     by_path = {entry.ref.path: entry for entry in found.entries}
-    chosen = by_path.get(st.session_state.get(MODEL_KEY, ""))
-    if chosen is None and found.entries:
-        chosen = next((e for e in found.entries if e.ref.name == DEFAULT_MODEL), found.entries[0])
-    return chosen
+    return by_path.get(st.session_state.get(MODEL_KEY, "")) or default_entry(found.entries)

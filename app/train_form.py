@@ -16,6 +16,7 @@ import streamlit as st
 from app.jobs import JobQueue, JobSpec, JobView
 from models.checkpoint import SUFFIX
 from models.config import ACTIVATIONS, ConvConfig, DenseConfig, Objective
+from models.data import DEFAULT_DATASET
 from models.presets import PRESETS, Preset
 from models.training import TrainConfig
 
@@ -23,6 +24,9 @@ CUSTOM = "custom"
 DEFAULT_PRESET = "dense_vae_2d"
 # 5 epochs of the dense 2-D VAE: about a minute on a laptop CPU, and the clusters are clear.
 DEFAULT_EPOCHS = 5
+# Longer than a checkpoint name may be, so a long pasted name is shortened visibly (the page
+# shows the name that will be used) rather than refused by the browser without a word.
+MAX_TYPED_NAME = 200
 VARIANTS = ("plain", "denoising", "sparse", "contractive")
 FAMILIES = {("Dense", False): "dense_ae", ("Dense", True): "dense_vae", ("Convolutional", False): "conv_ae",
             ("Convolutional", True): "conv_vae"}  # fmt: skip
@@ -118,7 +122,7 @@ def model_form() -> JobSpec | str:
         st.number_input("Learning rate", 1e-6, 100.0, format="%g", step=1e-4, key="train_lr")
         st.number_input("Training images (0: all 60,000)", 0, 60_000, step=1000, key="train_subset",
                         help="A subset makes a quick demo.")  # fmt: skip
-        st.text_input("Save as (file name)", key="train_name", max_chars=64)
+        st.text_input("Save as (file name)", key="train_name", max_chars=MAX_TYPED_NAME)
         st.text_input("Title in the model picker", key="train_title", max_chars=100)
     return spec_from_state()
 
@@ -161,7 +165,7 @@ def spec_from_state() -> JobSpec | str:
                            lr=float(state["train_lr"]), subset=subset)  # fmt: skip
     preset = state["train_preset"] if state["train_preset"] != CUSTOM else None
     spec = JobSpec(FAMILIES[(kind, variational)], config, training, state["train_name"], state["train_title"],
-                   preset=preset)  # fmt: skip
+                   dataset=DEFAULT_DATASET, preset=preset)  # fmt: skip
     return replace(spec, overwrite=bool(state.get("train_overwrite", False)))
 
 
@@ -182,13 +186,14 @@ def save_copy_form(queue: JobQueue, job: JobView, owner: str, keys: str) -> None
         except (ValueError, PermissionError, OSError) as error:
             state[result_key] = (False, f"Not saved: {error}")
         else:
+            # The stem is a sanitised name (letters, digits, - and _): safe as markdown.
             state[result_key] = (True, f"Saved a copy as **{path.stem}**: it is in the model picker on every page.")
 
     with st.expander("Save a copy under another name"):
         with st.form(prefix, border=False):
             name_column, title_column = st.columns(2)
             name_column.text_input("New file name", value=next_free_name(job.spec.save_name, queue.checkpoint_dir),
-                                   key=f"{prefix}_name", max_chars=64)  # fmt: skip
+                                   key=f"{prefix}_name", max_chars=MAX_TYPED_NAME)  # fmt: skip
             title_column.text_input("New title in the model picker", value=job.spec.title, key=f"{prefix}_title",
                                     max_chars=100)  # fmt: skip
             st.checkbox("Replace my saved model if one has that name", key=f"{prefix}_overwrite")

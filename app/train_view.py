@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from app import markdown
 from app.figures import DIGIT_COLORS
 from app.images import strip, to_uint8, upscale
 from app.jobs import JobState, JobView, Replay
@@ -120,25 +121,26 @@ def latent_snapshot_figure(replay: Replay, epoch_index: int = -1, animate: bool 
         "uirevision": "replay",
     }  # fmt: skip
     if animate and len(frames) > 1:
-        figure.frames = [go.Frame(data=traces(points), name=str(epoch), layout={"title": {"text": f"epoch {epoch}"}})
+        # The epoch is shown by the slider itself (its current value), so the label and the
+        # handle can never disagree while the animation plays.
+        figure.frames = [go.Frame(data=traces(points), name=str(epoch))
                          for epoch, points in zip(epochs, frames, strict=True)]  # fmt: skip
-        step = {"mode": "immediate", "frame": {"duration": 700, "redraw": True}, "transition": {"duration": 300}}
+        step = {"mode": "immediate", "frame": {"duration": 700, "redraw": True}, "transition": {"duration": 0}}
+        layout["title"] = None  # the slider's label names the epoch shown
         layout["updatemenus"] = [
             {
-                "type": "buttons",
-                "x": 0,
-                "y": -0.08,
-                "xanchor": "left",
+                "type": "buttons", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top", "pad": {"t": 48, "r": 0},
                 "showactive": False,
                 "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, step]}],
             }
-        ]
-        layout["sliders"] = [{"active": shown, "x": 0.14, "len": 0.86, "y": -0.02, "currentvalue": {"visible": False},
-                              "steps": [{"label": str(e), "method": "animate",
-                                         "args": [[str(e)], {**step, "transition": {"duration": 0}}]}
+        ]  # fmt: skip
+        # The slider starts a fixed number of pixels right of the button (pad.l), at any width.
+        layout["sliders"] = [{"active": shown, "x": 0, "len": 1, "y": 0, "yanchor": "top",
+                              "pad": {"l": 90, "t": 30}, "currentvalue": {"prefix": "epoch ", "xanchor": "left"},
+                              "steps": [{"label": str(e), "method": "animate", "args": [[str(e)], step]}
                                         for e in epochs]}]  # fmt: skip
-        layout["margin"]["b"] = 90
-        layout["height"] = 560
+        layout["margin"]["b"] = 110
+        layout["height"] = 590
     figure.update_layout(**layout)
     return figure
 
@@ -161,7 +163,7 @@ def queue_overview(running: JobView | None, waiting: list[JobView], owner: str) 
     if running is not None:
         whose = "yours" if running.owner == owner else "another session's"
         epoch = f", epoch {running.progress.epoch}/{running.spec.training.epochs}" if running.progress else ""
-        parts.append(f"Now training: **{running.spec.title}** ({whose}{epoch})")
+        parts.append(f"Now training: **{markdown.escape(running.spec.title)}** ({whose}{epoch})")
     if waiting:
         mine = [job.position for job in waiting if job.owner == owner]
         parts.append(f"{len(waiting)} waiting" + (f" (yours at place {', '.join(map(str, mine))})" if mine else ""))

@@ -7,13 +7,14 @@ import streamlit as st
 import torch
 
 from app.images import grid, to_uint8, upscale
-from app.loaders import CheckpointEntry, LatentSpace, ModelRef, decode_codes, test_data
+from app.loaders import CheckpointEntry, DataStatus, LatentSpace, ModelRef, decode_codes, test_data
 from app.shell import ensure_shell
 from app.sidebar import current_entry
 from models.latent import nearest
 
-DIGIT_WIDTH = 196  # pixels: 7x the 28x28 image, readable on a projector
+DIGIT_SCALE = 10  # upscaled with nearest neighbour before the browser scales it to the column: crisp at any size
 NEIGHBOURS = 8
+DOWNLOAD_POLL_SECONDS = 2.0
 
 
 def require_model() -> CheckpointEntry:
@@ -30,13 +31,28 @@ def require_model() -> CheckpointEntry:
 
 
 def data_notice(space: LatentSpace, entry: CheckpointEntry, needs: str = "the test-set scatter") -> None:
-    """Explain, when MNIST is missing, what is unavailable and how to fix it."""
+    """Explain, when MNIST is missing, what is unavailable and how to fix it (one message per page)."""
     if not space.has_data:
-        error = test_data(entry.info.dataset).error or "The test set is not available."
-        st.warning(
-            f"{error}\n\nWithout it, {needs} is not shown. Decoding points of the latent plane, "
-            "the manifold, drawing and encoding still work."
+        data_unavailable_notice(
+            test_data(entry.info.dataset),
+            f"Without it, {needs} is not shown. Decoding points of the latent plane, the manifold, "
+            "drawing and encoding still work.",
         )
+
+
+def data_unavailable_notice(status: DataStatus, consequence: str) -> None:
+    """Why the data is missing (or that it is on its way) and what that means on this page."""
+    if status.downloading:
+        st.info(f"The dataset is being downloaded (about 11 MB). {consequence} The page updates when it arrives.")
+        _reload_when_data_arrives()
+    else:
+        st.warning(f"{status.error or 'The test set is not available.'}\n\n{consequence}")
+
+
+@st.fragment(run_every=DOWNLOAD_POLL_SECONDS)
+def _reload_when_data_arrives() -> None:
+    if test_data().split is not None:
+        st.rerun(scope="app")
 
 
 def projection_notice(space: LatentSpace) -> None:
@@ -50,9 +66,9 @@ def projection_notice(space: LatentSpace) -> None:
         )
 
 
-def digit(image: np.ndarray, caption: str, width: int = DIGIT_WIDTH) -> None:
-    """One uint8 28x28 image, upscaled crisply."""
-    st.image(upscale(image, max(1, width // 28)), caption=caption, width=width)
+def digit(image: np.ndarray, caption: str) -> None:
+    """One uint8 28x28 image, upscaled crisply, as wide as its column (so two side by side never overlap)."""
+    st.image(upscale(image, DIGIT_SCALE), caption=caption, width="stretch")
 
 
 def neighbours(entry: CheckpointEntry, space: LatentSpace, code: np.ndarray, exclude: int | None = None) -> None:

@@ -6,6 +6,8 @@ Subclasses only build `self.encoder` (image -> code statistics) and `self.decode
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
 
 import torch
@@ -51,6 +53,17 @@ def make_activation(name: str) -> nn.Module:
     if name not in factories:
         raise ValueError(f"unknown activation {name!r}; choose from {', '.join(factories)}")
     return factories[name]()
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Run a block in eval mode (batch norm uses its running statistics), then restore the mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 class Autoencoder(nn.Module):

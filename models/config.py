@@ -7,14 +7,21 @@ checkpoint stores exactly that pair (see `models/checkpoint.py`).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid"]
 ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "sigmoid")
 RECONSTRUCTION_LOSSES: tuple[str, ...] = ("bce", "mse")
 NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "masking")
 SPARSITY_KINDS: tuple[str, ...] = ("none", "l1", "kl")
+# Bounds on architectures, so a config (typed into the Train page or read from a checkpoint
+# file) can never ask for an absurd model: the largest preset is far inside all of them.
+MAX_LATENT_DIM = 256
+MAX_LAYERS = 8  # hidden layers of a dense model, conv stages of a conv model
+MAX_WIDTH = 8192  # units of a dense layer
+MAX_CHANNELS = 1024  # channels of a conv stage
+MAX_KERNEL = 9
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class Objective:
     contractive_weight: float = 0.0  # contractive AE: weight of ||d code / d input||_F^2
 
     def validate(self) -> None:
+        for name in ("beta", "noise_level", "sparsity_weight", "sparsity_target", "contractive_weight"):
+            _check_number(name, getattr(self, name))
         _check_choice("reconstruction", self.reconstruction, RECONSTRUCTION_LOSSES)
         _check_choice("noise", self.noise, NOISE_KINDS)
         _check_choice("sparsity", self.sparsity, SPARSITY_KINDS)
@@ -67,9 +76,8 @@ class DenseConfig:
     objective: Objective = field(default_factory=Objective)
 
     def validate(self) -> None:
-        _check_common(self.latent_dim, self.activation, self.objective)
-        if any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive, got {self.hidden}")
+        _check_common(self.latent_dim, self.activation, self.batch_norm, self.objective)
+        _check_sizes("hidden", self.hidden, MAX_WIDTH, allow_empty=True)
 
 
 @dataclass(frozen=True)
@@ -91,25 +99,44 @@ class ConvConfig:
     objective: Objective = field(default_factory=Objective)
 
     def validate(self) -> None:
-        _check_common(self.latent_dim, self.activation, self.objective)
+        _check_common(self.latent_dim, self.activation, self.batch_norm, self.objective)
         _check_choice("style", self.style, ("strided", "pool"))
-        if not self.channels or any(c < 1 for c in self.channels):
-            raise ValueError(f"channels must be a non-empty list of positive ints, got {self.channels}")
-        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
-        if self.dense < 0:
-            raise ValueError(f"dense must be >= 0, got {self.dense}")
+        _check_sizes("channels", self.channels, MAX_CHANNELS, allow_empty=False)
+        _check_int("kernel_size", self.kernel_size, 1, MAX_KERNEL)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {self.kernel_size}")
+        _check_int("dense", self.dense, 0, MAX_WIDTH)
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _check_common(latent_dim: int, activation: str, objective: Objective) -> None:
-    if latent_dim < 1:
-        raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+
+
+def _check_number(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _check_sizes(name: str, sizes: Any, high: int, allow_empty: bool) -> None:
+    if not isinstance(sizes, tuple) or len(sizes) > MAX_LAYERS or (not sizes and not allow_empty):
+        raise ValueError(f"{name} must be a list of 1 to {MAX_LAYERS} whole numbers, got {sizes!r}")
+    for size in sizes:
+        _check_int(f"each of {name}", size, 1, high)
+
+
+def _check_common(latent_dim: int, activation: str, batch_norm: bool, objective: Objective) -> None:
+    _check_int("latent_dim", latent_dim, 1, MAX_LATENT_DIM)
     _check_choice("activation", activation, ACTIVATIONS)
+    if not isinstance(batch_norm, bool):
+        raise ValueError(f"batch_norm must be true or false, got {batch_norm!r}")
+    if not isinstance(objective, Objective):
+        raise ValueError("objective must be an Objective")
     objective.validate()
 
 

@@ -2,14 +2,25 @@
 
 The data directory comes from one setting: the `--data-dir` flag where a command has one,
 else the `LATENT_DATA_DIR` environment variable, else `data/` in the repository.
+
+Missing files are downloaded here rather than by torchvision, because torchvision's download
+has no timeout: a network that accepts connections but never answers would hang the caller
+for ever. Each request here gives up after `DOWNLOAD_TIMEOUT` seconds without data, one
+download runs at a time, and no folder is created in the data directory until a file has
+actually arrived.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
+import gzip
+import hashlib
 import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +28,22 @@ import torch
 from torch import Tensor
 
 DATA_DIR_ENV = "LATENT_DATA_DIR"
+MIRROR_ENV = "LATENT_DATA_MIRROR"  # a URL prefix to download from instead of torchvision's mirrors
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 DATASETS: tuple[str, ...] = ("mnist", "fashion_mnist", "kmnist")
+DEFAULT_DATASET = "mnist"
+TRAIN_SIZES: dict[str, int] = dict.fromkeys(DATASETS, 60_000)  # known without loading the data
 RAW_FILES: tuple[str, ...] = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
+DOWNLOAD_TIMEOUT = 10.0  # seconds without an answer (to connect or between reads) before giving up
+DOWNLOAD_DEADLINE = 300.0  # seconds for one whole file, however slowly it trickles in
+MAX_ARCHIVE_BYTES = 64 * 2**20  # the largest archive (training images) is about 10 MB
+_DOWNLOAD_LOCK = threading.Lock()  # one download at a time, whoever asks
 
 
 class DataUnavailableError(RuntimeError):
@@ -72,33 +90,130 @@ def raw_folder(name: str = "mnist", root: str | os.PathLike[str] | None = None) 
     return data_dir(root) / _dataset_class(name).__name__ / "raw"
 
 
-def load_split(name: str = "mnist", train: bool = False, root: str | os.PathLike[str] | None = None) -> Split:
-    """Load a split as tensors, downloading it into the data directory if needed.
+def files_present(name: str = "mnist", root: str | os.PathLike[str] | None = None) -> bool:
+    """Whether the four raw files are in place (then loading needs no network)."""
+    folder = raw_folder(name, root)
+    return all((folder / file).is_file() for file in RAW_FILES)
+
+
+def load_split(
+    name: str = "mnist", train: bool = False, root: str | os.PathLike[str] | None = None, download: bool = True
+) -> Split:
+    """Load a split as tensors, downloading the dataset into the data directory if needed.
 
     Results are cached per (name, train, resolved directory), so repeated calls are free.
+    Raises DataUnavailableError, with what is missing and how to fix it, if that fails.
     """
-    return _load_split(name, train, data_dir(root))
+    root_dir = data_dir(root)
+    check_data_dir(name, root_dir)
+    if not files_present(name, root_dir):
+        if not download:
+            raise DataUnavailableError(_missing_message(name, root_dir, "it has not been downloaded yet"))
+        download_dataset(name, root_dir)
+    return _load_split(name, train, root_dir)
 
 
 @functools.lru_cache(maxsize=8)
 def _load_split(name: str, train: bool, root: Path) -> Split:
-    cls = _dataset_class(name)
     try:
-        # torchvision prints download attempts to stdout; keep them out of the CLI / app.
-        with contextlib.redirect_stdout(io.StringIO()):
-            dataset = cls(str(root), train=train, download=True)
-    except Exception as error:
-        raise DataUnavailableError(_missing_message(name, root, error)) from None
+        dataset = _dataset_class(name)(str(root), train=train, download=False)
+    except RuntimeError as error:  # files present but damaged
+        raise DataUnavailableError(_missing_message(name, root, f"the files could not be read: {error}")) from None
     images = dataset.data.unsqueeze(1).to(torch.float32).div_(255.0)
     return Split(images, dataset.targets.to(torch.int64))
 
 
-def _missing_message(name: str, root: Path, error: Exception) -> str:
+def download_dataset(name: str = "mnist", root: str | os.PathLike[str] | None = None) -> None:
+    """Fetch the four raw files into the data directory (one download at a time).
+
+    Archives already in the raw folder are used as they are. Each archive's MD5 is checked
+    against torchvision's, and every file is written atomically, so an interrupted download
+    never leaves a damaged file behind.
+    """
+    root_dir = data_dir(root)
+    with _DOWNLOAD_LOCK:
+        if files_present(name, root_dir):  # another caller finished it while we waited
+            return
+        cls = _dataset_class(name)
+        folder = root_dir / cls.__name__ / "raw"
+        mirrors = [os.environ[MIRROR_ENV]] if os.environ.get(MIRROR_ENV) else list(cls.mirrors)
+        for archive, md5 in cls.resources:
+            target = folder / archive.removesuffix(".gz")
+            if target.is_file():
+                continue
+            local = folder / archive
+            payload = local.read_bytes() if local.is_file() else _fetch_first(name, root_dir, archive, mirrors)
+            if hashlib.md5(payload).hexdigest() != md5:
+                raise DataUnavailableError(_missing_message(name, root_dir, f"{archive} is damaged (wrong checksum)"))
+            folder.mkdir(parents=True, exist_ok=True)  # only now: something real arrived
+            _write_atomically(target, gzip.decompress(payload))
+
+
+def _fetch_first(name: str, root: Path, archive: str, mirrors: list[str]) -> bytes:
+    reasons = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + archive
+        try:
+            return _fetch(url)
+        except (OSError, ValueError) as error:
+            reasons.append(f"{url}: {_reason(error)}")
+    raise DataUnavailableError(_missing_message(name, root, "the download failed (" + "; ".join(reasons) + ")"))
+
+
+def _fetch(url: str) -> bytes:
+    """The body at `url`; OSError if the server is silent for DOWNLOAD_TIMEOUT s, or the whole
+    takes DOWNLOAD_DEADLINE s."""
+    started, deadline = time.monotonic(), DOWNLOAD_DEADLINE
+    chunks, size = [], 0
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+        while chunk := response.read(1 << 16):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_ARCHIVE_BYTES:
+                raise ValueError(f"more than {MAX_ARCHIVE_BYTES // 2**20} MB: not an MNIST archive")
+            if time.monotonic() - started > deadline:
+                raise TimeoutError(f"still incomplete after {deadline:g} s")
+    return b"".join(chunks)
+
+
+def _reason(error: Exception) -> str:
+    """A short human reason for a failed request (never an empty string)."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        error = error.reason if isinstance(error.reason, Exception) else error
+    if isinstance(error, TimeoutError) or "timed out" in str(error):
+        return f"no answer within {DOWNLOAD_TIMEOUT:g} s"
+    if isinstance(error, socket.gaierror):
+        return "the host name could not be looked up (no network?)"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_bytes(payload)
+    os.replace(temporary, path)
+
+
+def check_data_dir(name: str, root: str | os.PathLike[str] | None = None) -> None:
+    """Raise DataUnavailableError if the data directory is the raw folder itself (a common slip),
+    saying which folder to point at instead."""
+    root = data_dir(root)
+    if any((root / file).is_file() or (root / f"{file}.gz").is_file() for file in RAW_FILES):
+        folder = _dataset_class(name).__name__
+        hint = f" (here probably {root.parent.parent})" if root.parent.name == folder else ""
+        raise DataUnavailableError(
+            f"{root} holds the raw {name} files themselves. The data directory must be the folder that holds "
+            f"{folder}/raw/{hint}: set {DATA_DIR_ENV} or --data-dir to that."
+        )
+
+
+def _missing_message(name: str, root: Path, reason: str) -> str:
     folder = root / _dataset_class(name).__name__ / "raw"
     files = ", ".join(RAW_FILES)
     return (
-        f"The {name} dataset is not available: no usable files in {folder} and the download failed "
-        f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no details'}). "
+        f"The {name} dataset is not available: no usable files in {folder}, and {reason}. "
         f"Put the four files {files} (or their .gz archives) in that folder, or point the data "
         f"directory elsewhere with the {DATA_DIR_ENV} environment variable or the --data-dir flag."
     )

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if args.store_view:
             view = plot_view(encode_all(model, test.images)).to_dict()
-            save_checkpoint(path, model, replace(info, view=view))
+            save_checkpoint(path, model, replace(info, view=view), replace_shipped=True)  # weights unchanged
         parameters = sum(p.numel() for p in model.parameters())
         if args.markdown:
             elbo = f"{metrics.elbo:.1f}" if metrics.elbo is not None else "-"

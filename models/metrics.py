@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
-from models.base import Autoencoder
+from models.base import Autoencoder, eval_mode
 from models.data import Split
 
 EVAL_BATCH = 1000
@@ -31,11 +31,8 @@ class EvalMetrics:
 @torch.inference_mode()
 def encode_all(model: Autoencoder, images: Tensor, batch_size: int = EVAL_BATCH) -> Tensor:
     """Codes (posterior means) of all images, in eval mode, shape (N, latent_dim)."""
-    was_training = model.training
-    model.eval()
-    codes = torch.cat([model.encode(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
-    model.train(was_training)
-    return codes
+    with eval_mode(model):
+        return torch.cat([model.encode(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
 def knn_accuracy(reference: Tensor, reference_labels: Tensor, query: Tensor, query_labels: Tensor, k: int = 5) -> float:
@@ -59,19 +56,17 @@ def evaluate(model: Autoencoder, test: Split, reference: Split, k: int = 5, seed
     A VAE's reconstruction term uses one posterior sample per image (seeded), so the
     reported ELBO is an unbiased single-sample estimate.
     """
-    was_training = model.training
-    model.eval()
     generator = torch.Generator().manual_seed(seed)
     sums = dict.fromkeys(("total", "reconstruction", "kl"), 0.0)
     codes = []
-    for i in range(0, len(test), EVAL_BATCH):
-        x = test.images[i : i + EVAL_BATCH]
-        out = model(x, sample=model.variational, generator=generator)
-        terms = model.loss(x, out)
-        for name in sums:
-            sums[name] += float(getattr(terms, name)) * len(x)
-        codes.append(out.mu)
-    model.train(was_training)
+    with eval_mode(model):
+        for i in range(0, len(test), EVAL_BATCH):
+            x = test.images[i : i + EVAL_BATCH]
+            out = model(x, sample=model.variational, generator=generator)
+            terms = model.loss(x, out)
+            for name in sums:
+                sums[name] += float(getattr(terms, name)) * len(x)
+            codes.append(out.mu)
     means = {name: value / len(test) for name, value in sums.items()}
     is_elbo = model.variational and model.config.objective.reconstruction == "bce"
     accuracy = knn_accuracy(encode_all(model, reference.images), reference.labels, torch.cat(codes), test.labels, k)
@@ -82,3 +77,27 @@ def evaluate(model: Autoencoder, test: Split, reference: Split, k: int = 5, seed
         elbo=-(means["reconstruction"] + means["kl"]) if is_elbo else None,
         knn_accuracy=accuracy,
     )
+
+
+@torch.inference_mode()
+def clear_example(
+    model: Autoencoder, test: Split, codes: Tensor, label: int, candidates: int = 200, k: int = 10
+) -> int:
+    """The index of a test image of `label` whose reconstruction is recognisably that digit.
+
+    Among the `candidates` images of that label whose codes lie nearest the label's median
+    code, the one whose decoded image has the most nearest test images (k, in pixel space)
+    of that label; ties go to the one nearer the median. (The first 8 of the test set, for
+    one, decodes as a 5 under a 2-D VAE.)
+    """
+    own = torch.nonzero(test.labels == label).flatten()
+    if len(own) == 0:
+        raise ValueError(f"no test image of label {label}")
+    median = codes[own].float().median(dim=0).values
+    order = torch.sort(torch.linalg.vector_norm(codes[own].float() - median, dim=1), stable=True).indices
+    shortlist = own[order[:candidates]]
+    with eval_mode(model):
+        decoded = model.decode(codes[shortlist].float()).flatten(1)
+    nearest = torch.cdist(decoded, test.images.flatten(1)).topk(k, largest=False).indices
+    votes = (test.labels[nearest] == label).sum(dim=1)
+    return int(shortlist[int(torch.nonzero(votes == votes.max()).flatten()[0])])

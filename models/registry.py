@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import torch
+
 from models.base import Autoencoder
+
+# Far above every preset (the largest, conv_ae_pool, has about 0.8 M parameters) and far below
+# what would hurt a laptop: 25 M float32 parameters are 100 MB.
+MAX_PARAMETERS = 25_000_000
 
 _MODELS: dict[str, type[Autoencoder]] = {}
 _CONFIGS: dict[str, type] = {}
@@ -43,14 +49,38 @@ def config_class(name: str) -> type:
 
 
 def get_model(name: str, config: Any = None) -> Autoencoder:
-    """Build a fresh model of family `name` (default config if none is given)."""
+    """Build a fresh model of family `name` (default config if none is given).
+
+    Raises ValueError, before allocating anything, for a model over `MAX_PARAMETERS`.
+    """
+    config = _checked_config(name, config)
+    count = parameter_count(name, config)
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"this model would have {count:,} parameters; the limit is {MAX_PARAMETERS:,}")
+    return _MODELS[name](config)
+
+
+def state_shapes(name: str, config: Any) -> dict[str, torch.Size]:
+    """The shape of every state-dict entry of the model, computed without allocating its weights."""
+    config = _checked_config(name, config)
+    with torch.device("meta"):  # parameters on the meta device have shapes but no storage
+        model = _MODELS[name](config)
+    return {key: value.shape for key, value in model.state_dict().items()}
+
+
+def parameter_count(name: str, config: Any) -> int:
+    """Numbers in the model's state dict (weights and batch-norm statistics), without building it."""
+    return sum(shape.numel() for shape in state_shapes(name, config).values())
+
+
+def _checked_config(name: str, config: Any) -> Any:
     _check_known(name)
     cls = _CONFIGS[name]
     if config is None:
         config = cls()
     if not isinstance(config, cls):
         raise TypeError(f"model {name!r} takes a {cls.__name__}, got {type(config).__name__}")
-    return _MODELS[name](config)
+    return config
 
 
 def _check_known(name: str) -> None:

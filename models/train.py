@@ -1,8 +1,14 @@
-"""Command-line training: `python -m models.train --preset dense_vae_2d --out checkpoints/NAME`.
+"""Command-line training: `python -m models.train --preset dense_vae_2d`.
 
 Trains with the shared engine (`models.training`), shows a tqdm progress bar, writes the
 checkpoint atomically after every completed epoch (so an interrupted or diverging run
 keeps its last good epoch) and prints the test metrics at the end.
+
+It never writes over a model that ships with the app. Without `--out` the checkpoint goes
+to the user folder (`checkpoints/user/`, or `$LATENT_USER_CHECKPOINTS`) under the first
+free name; an existing file is replaced only with `--overwrite`. Every option is checked
+before the data set is loaded, and the model is built after the seed is set, so the same
+command gives the same weights.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
-from models.checkpoint import CHECKPOINT_DIR, CheckpointInfo, save_checkpoint
-from models.data import DATA_DIR_ENV, DATASETS, DataUnavailableError, load_split
+from models.checkpoint import SUFFIX, CheckpointInfo, is_shipped, save_checkpoint, user_checkpoint_dir
+from models.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
 from models.metrics import EvalMetrics
 from models.presets import get_preset, list_presets
+from models.text import count_of
 from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, epoch_info, train
 
 # A training run from the command line has the machine to itself: use every core (up to 4;
@@ -27,18 +35,30 @@ from models.training import EpochResult, StepProgress, TrainConfig, TrainingFini
 CLI_THREADS = max(1, min(os.cpu_count() or 1, 4))
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Adds "(default: X)" to options that have a default, and nothing to those that have none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "(default" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(
         prog="python -m models.train",
         description="Train an autoencoder preset on MNIST and save it as a checkpoint.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsFormatter,
     )
     parser.add_argument("--preset", default="dense_vae_2d", choices=list_presets(), help="model recipe to train")
     parser.add_argument("--epochs", type=int, help="epochs to train (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="images per step (default: the preset's)")
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help="random seed: the same command gives the same model"
+    )
     parser.add_argument("--subset", type=int, help="train on this many random training images (default: all)")
     parser.add_argument(
         "--threads", type=int, default=CLI_THREADS,
@@ -46,7 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--dataset", default="mnist", choices=DATASETS, help="dataset to train on")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
-    parser.add_argument("--out", help="checkpoint path; .safetensors is appended (default: checkpoints/PRESET)")
+    parser.add_argument(
+        "--out",
+        help="checkpoint path; .safetensors is appended (default: the user folder, under the preset's name "
+        "or the first free name after it)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the --out file if it exists (never a shipped model)"
+    )
     parser.add_argument("--title", help="name shown in the app (default: the preset's title)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -58,6 +85,29 @@ def train_config_from_args(args: argparse.Namespace, base: TrainConfig) -> Train
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     return replace(base, **overrides)
+
+
+def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
+    """Where to save: `out` (checked), or the first free `preset[_N]` in the user folder.
+
+    Raises ValueError for a shipped model (always) or an existing file (unless `overwrite`).
+    """
+    if out is None:
+        folder = user_checkpoint_dir()
+        path, number = folder / f"{preset}{SUFFIX}", 2
+        while path.exists():
+            path, number = folder / f"{preset}_{number}{SUFFIX}", number + 1
+        return path
+    path = Path(os.path.abspath(out))  # "user/../x" means x, even before user/ exists
+    if path.suffix != SUFFIX:
+        path = path.with_name(path.name + SUFFIX)
+    if path.exists() and is_shipped(path):
+        raise ValueError(f"{path} is a model that ships with the app and is never replaced; choose another --out")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} exists; choose another --out, or add --overwrite to replace it")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give --out a file name")
+    return path
 
 
 def format_metrics(metrics: EvalMetrics | dict) -> str:
@@ -76,15 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     preset = get_preset(args.preset)
     config = train_config_from_args(args, preset.training)
-    out = Path(args.out) if args.out else CHECKPOINT_DIR / preset.name
-    try:
+    try:  # everything that needs no data first: a typo costs no time
+        config.validate(TRAIN_SIZES[args.dataset])
+        out = output_path(args.out, preset.name, args.overwrite)
         train_split = load_split(args.dataset, train=True, root=args.data_dir)
         test_split = load_split(args.dataset, train=False, root=args.data_dir)
-        config.validate(len(train_split))
     except (DataUnavailableError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
+    torch.manual_seed(config.seed)  # before building: the initial weights are part of the run
     model = preset.build()
     info = CheckpointInfo(
         model=preset.family,
@@ -118,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                 bar.close()
                 if event.status == "diverged":
                     print(f"error: {event.message}", file=sys.stderr)
-                    if saved:
-                        print(f"The checkpoint of epoch {event.epochs_completed} is intact at {saved}", file=sys.stderr)
+                    if saved and last:
+                        print(f"The checkpoint of epoch {last.epoch} is intact at {saved}.", file=sys.stderr)
+                    else:
+                        print("Nothing was saved (no epoch was completed).", file=sys.stderr)
                     return 1
     except KeyboardInterrupt:
         bar.close()
@@ -127,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Interrupted{where}.", file=sys.stderr)
         return 130
     assert last is not None and saved is not None
-    print(f"Saved {saved} after {last.epoch} epochs ({last.elapsed:.1f} s).")
+    print(f"Saved {saved} after {count_of(last.epoch, 'epoch')} ({last.elapsed:.1f} s).")
     print(f"Test metrics: {format_metrics(last.test)}")
     return 0
 

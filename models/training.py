@@ -23,6 +23,7 @@ from models.data import Split
 from models.latent import plot_view
 from models.losses import corrupt
 from models.metrics import EvalMetrics, encode_all, evaluate
+from models.text import count_of
 
 # A healthy run never climbs far above its first loss; one that does has diverged even if
 # the numbers are still finite (e.g. saturated tanh units with a huge learning rate).
@@ -168,7 +169,7 @@ def train(
         train_means = {name: value / steps_per_epoch for name, value in sums.items()}
         yield EpochResult(epoch, train_means, test, time.perf_counter() - start)
 
-    yield TrainingFinished("finished", config.epochs, f"Trained {config.epochs} epochs.")
+    yield TrainingFinished("finished", config.epochs, f"Trained {count_of(config.epochs, 'epoch')}.")
 
 
 def epoch_info(info: CheckpointInfo, model: Autoencoder, result: EpochResult, test: Split) -> CheckpointInfo:
@@ -197,10 +198,11 @@ def _diverged(loss: float, first_loss: float | None) -> bool:
 
 
 def _divergence_message(epoch: int, step: int | None, config: TrainConfig) -> str:
+    """What happened and what to try; what was saved is for the caller to say."""
     where = f"step {step} of epoch {epoch}" if step is not None else f"the evaluation after epoch {epoch}"
+    rolled_back = f" The model was rolled back to the end of epoch {epoch - 1}." if epoch > 1 else ""
     return (
         f"Training diverged: the loss became NaN, infinite or exploded (over {EXPLOSION_FACTOR:g}x "
-        f"its starting value) at {where}. "
-        f"The weights from the last completed epoch were kept. "
+        f"its starting value) at {where}.{rolled_back} "
         f"Try a smaller learning rate than {config.lr:g} (1e-3 is a safe start)."
     )

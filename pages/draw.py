@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from app import views
-from app.canvas import drawing_canvas, image_upload
+from app.digit_input import digit_input
 from app.figures import Mark, ellipse_points, latent_figure
 from app.images import strip, to_uint8, upscale
 from app.loaders import decode_codes, latent_space, load_model
@@ -27,8 +27,7 @@ views.data_notice(space, entry, needs="the test-set scatter")
 
 left, right = st.columns([2, 3], gap="large")
 with left:
-    source = st.radio("Input", ["Draw", "Upload an image"], key="draw_source", horizontal=True)
-    drawn = drawing_canvas("draw_canvas") if source == "Draw" else image_upload("draw_upload")
+    drawn = digit_input("draw")
     if drawn.message:
         (st.error if drawn.is_error else st.info)(drawn.message)
 
@@ -56,9 +55,9 @@ if logvar is not None:
 with left:
     model_input, reconstruction = st.columns(2)
     with model_input:
-        views.digit(to_uint8(drawn.image)[0], "what the model sees (28x28)", width=160)
+        views.digit(to_uint8(drawn.image)[0], "what the model sees (28x28)")
     with reconstruction:
-        views.digit(views.decoded(ref, code), "reconstruction", width=160)
+        views.digit(views.decoded(ref, code), "reconstruction")
     st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
     if samples is not None:
         st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (dotted: its 1σ ellipse)")

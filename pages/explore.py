@@ -16,11 +16,14 @@ ref = entry.ref
 space = latent_space(ref)
 
 st.title("Explore the latent space")
-st.caption(
-    "Each dot is one of the 10,000 MNIST test images, placed where the encoder puts it. "
-    "Click a dot to see it and its reconstruction; click empty space to decode that exact point. "
-    "Click legend entries to hide digits; drag to zoom, double-click to reset."
-)
+if space.has_data:
+    st.caption(
+        "Each dot is one of the 10,000 MNIST test images, placed where the encoder puts it. "
+        "Click a dot to see it and its reconstruction; click empty space to decode that exact point. "
+        "Click legend entries to hide digits; drag to zoom, double-click to reset."
+    )
+else:
+    st.caption("Click anywhere on the plane to decode that point; drag to zoom, double-click to reset.")
 views.data_notice(space, entry)
 views.projection_notice(space)
 
@@ -35,7 +38,7 @@ def explorer() -> None:
         event = st.plotly_chart(
             explore_figure(ref, backdrop), key=chart_key, on_select="rerun", selection_mode="points", width="stretch"
         )
-    pick = remember(f"explore_pick_{ref.path}", fresh_pick(event, chart_key))
+    pick = remember(f"explore_pick_{ref.path}", fresh_pick(event, chart_key, space.size))
     with right:
         details(pick)
 

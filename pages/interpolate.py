@@ -33,8 +33,10 @@ ends_key, target_key, chart_key = f"interp_ends_{ref.path}", "interp_target", f"
 # it can set an endpoint and move the "next click sets" choice on to the other one.
 if target_key not in st.session_state:
     st.session_state[target_key] = "A"
-ends: dict[str, Endpoint] = st.session_state.setdefault(ends_key, default_endpoints(space))
-clicked = fresh_pick(st.session_state.get(chart_key), chart_key)
+if ends_key not in st.session_state:
+    st.session_state[ends_key] = default_endpoints(ref, space)
+ends: dict[str, Endpoint] = st.session_state[ends_key]
+clicked = fresh_pick(st.session_state.get(chart_key), chart_key, space.size)
 if clicked is not None:
     side = st.session_state[target_key]
     ends[side] = endpoint_from_pick(space, clicked)

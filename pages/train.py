@@ -5,7 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.jobs import JobView, get_queue
+from app import markdown, views
+from app.jobs import JobView, NameTakenError, get_queue
+from app.loaders import test_data
 from app.shell import ensure_shell, session_id
 from app.sidebar import MODEL_KEY
 from app.train_form import model_form, next_free_name, save_copy_form, spec_from_state
@@ -16,9 +18,11 @@ from app.train_view import (
     queue_overview,
     reconstructions_section,
 )
+from models.data import DEFAULT_DATASET
 
 POLL_SECONDS = 2.0  # each poll redraws the charts: often enough to feel live, rare enough to leave the CPU to training
 JOB_KEY = "train_job"
+SUGGESTED_KEY = "train_name_suggested"  # (job id, the name it was given, the name suggested for the next run)
 
 ensure_shell()
 queue = get_queue()
@@ -44,25 +48,53 @@ def start() -> None:
         st.session_state["train_submit_error"] = spec
         return
     try:
-        st.session_state[JOB_KEY] = queue.submit(spec, owner).id
-        st.session_state["train_name"] = next_free_name(spec.save_name, queue.checkpoint_dir)
-        st.session_state["train_overwrite"] = False
+        job_id = queue.submit(spec, owner).id
     except (ValueError, RuntimeError) as error:
         st.session_state["train_submit_error"] = str(error)
+        return
+    st.session_state[JOB_KEY] = job_id
+    # Suggest a free name for the next run; restore_unused_name gives the name back if this run saves nothing.
+    typed, suggestion = st.session_state["train_name"], next_free_name(spec.save_name, queue.checkpoint_dir)
+    st.session_state["train_name"] = suggestion
+    st.session_state[SUGGESTED_KEY] = (job_id, typed, suggestion)
+    st.session_state["train_overwrite"] = False
 
 
+def restore_unused_name() -> None:
+    """A run that ended without saving anything did not use its name: put it back in the field."""
+    suggested = st.session_state.get(SUGGESTED_KEY)
+    if suggested is None:
+        return
+    job_id, original, suggestion = suggested
+    job = queue.get(job_id)
+    if job is None or job.active:
+        return
+    del st.session_state[SUGGESTED_KEY]
+    if job.checkpoint is None and st.session_state.get("train_name") == suggestion:
+        st.session_state["train_name"] = original
+
+
+restore_unused_name()
 spec = model_form()
 if isinstance(spec, str):
     st.error(spec)
 else:
     try:
-        spec = queue.validate(spec)
-    except ValueError as error:
-        exists = "already exists" in str(error)
-        (st.warning if exists else st.error)(str(error))
-        if exists:
-            st.checkbox("Overwrite my saved model with that name", key="train_overwrite")
+        spec = queue.validate(spec, owner)
+        st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
+                   f"**{markdown.escape(spec.title)}** in the model picker.")  # fmt: skip
+    except NameTakenError as error:
+        (st.warning if error.replaceable else st.error)(str(error))
+        if error.replaceable:
+            st.checkbox("Replace my saved model with that name", key="train_overwrite")
         spec = str(error)
+    except ValueError as error:
+        st.error(str(error))
+        spec = str(error)
+data = test_data(DEFAULT_DATASET)
+if data.split is None:  # training needs the data: say why Start is off, here rather than after a failed job
+    views.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
+    spec = spec if isinstance(spec, str) else "the training data is not available"
 if error := st.session_state.pop("train_submit_error", None):
     st.error(error)
 st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start)
@@ -87,7 +119,7 @@ def job_panel(job_id: str, keys: str) -> None:
     job = queue.get(job_id)
     if job is None:
         return
-    st.subheader(f"{job.spec.title}")
+    st.subheader(markdown.escape(job.spec.title))
     progress_section(job)
     stop_help = "Ends after the current step; completed epochs stay saved."
     if job.active and st.button("Stop", key=f"{keys}_stop", help=stop_help):

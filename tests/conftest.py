@@ -37,10 +37,10 @@ def mnist_train() -> Split:
 
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make torchvision's MNIST download fail as it does without a network."""
-    import torchvision.datasets.mnist as tv_mnist
+    """Make every dataset download fail as it does without a network."""
+    from models import data
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise URLError("network is unreachable")
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise URLError(OSError(101, "Network is unreachable"))
 
-    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", refuse)
+    monkeypatch.setattr(data, "_fetch", refuse)

@@ -53,7 +53,8 @@ def test_model_switch_updates_the_sidebar_card(mnist_test: Split) -> None:
 
 def test_interpolation_endpoint_choices(mnist_test: Split) -> None:
     app = _app("pages/interpolate.py")
-    assert "**A**: test image #18 (a 3)" in _markdown(app)  # the default endpoints: a 3 and an 8
+    assert re.search(r"\*\*A\*\*: test image #\d+ \(a 3\)", _markdown(app))  # the default endpoints: a 3 and an 8
+    assert re.search(r"\*\*B\*\*: test image #\d+ \(a 8\)", _markdown(app))
     app.number_input(key="interp_index_B").set_value(7).run()
     app.button(key="interp_use_B").click().run()
     assert "**B**: test image #7 (a 9)" in _markdown(app)
@@ -191,10 +192,10 @@ def test_without_data_every_page_says_so_and_still_works(
     from models.data import DATA_DIR_ENV
 
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no_data"))
-    loaders.test_data.clear()
-    loaders.latent_space.clear()
+    loaders._latent_space.clear()
     try:
-        app = _app()
+        app = _app()  # starts the download in the background; it fails at once (offline)
+        loaders.test_set_loader("mnist", str(tmp_path / "no_data")).wait(timeout=30)
         for page in PAGES:
             app.switch_page(page).run()
             assert not app.exception, (page, [e.value for e in app.exception])
@@ -212,5 +213,35 @@ def test_without_data_every_page_says_so_and_still_works(
         assert layout["xaxis"]["range"] == pytest.approx(list(stored[0]))
         assert layout["xaxis"]["range"] != pytest.approx([-3.0, 3.0])
     finally:
-        loaders.test_data.clear()
-        loaders.latent_space.clear()
+        loaders._latent_space.clear()
+
+
+def test_train_page_shows_the_name_it_will_use_and_a_failed_run_gives_the_name_back(
+    mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
+) -> None:
+    import time
+
+    from app import jobs
+    from models.checkpoint import USER_DIR_ENV
+
+    monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
+    # This queue's data directory is empty and the network is off: its jobs fail before an epoch.
+    queue = jobs.JobQueue(tmp_path, data_dir=tmp_path / "no_data")
+    monkeypatch.setattr(jobs, "_QUEUE", queue)
+    app = _app("pages/train.py")
+    app.text_input(key="train_name").set_value("Café model ../x" + "y" * 100).run()
+    used = "Cafe_model_x" + "y" * (64 - len("Cafe_model_x"))
+    assert any(f"saved as **{used}**" in caption.value.replace("\\", "") for caption in app.caption)
+
+    app.text_input(key="train_name").set_value("doomed").run()
+    app.number_input(key="train_subset").set_value(512).run()
+    app.button(key="train_start").click().run()
+    job_id = app.session_state["train_job"]
+    deadline = time.monotonic() + 60
+    while queue.get(job_id).active and time.monotonic() < deadline:
+        time.sleep(0.2)
+    app.run()
+    assert queue.get(job_id).state is jobs.JobState.FAILED
+    assert app.text_input(key="train_name").value == "doomed"  # nothing was saved: the name is free again
+    assert any("Training could not start" in e.value for e in app.error)
+    queue.shutdown(timeout=10)

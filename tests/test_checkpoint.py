@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import re
 import struct
+import time
+import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +20,8 @@ from models import checkpoint
 from models.checkpoint import (
     CheckpointError,
     CheckpointInfo,
+    clean_stale_temporaries,
+    inspect_checkpoint,
     load_checkpoint,
     read_info,
     safe_checkpoint_name,
@@ -23,6 +30,8 @@ from models.checkpoint import (
 from models.config import DenseConfig
 from models.presets import PRESETS, list_presets
 from models.registry import get_model
+from tests import hostile_checkpoints as hostile
+from tests.hostile_checkpoints import HOSTILE
 
 SMALL = DenseConfig(hidden=(16,))
 
@@ -173,3 +182,91 @@ def test_unusable_checkpoint_names(raw: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no checkpoint file"):
         load_checkpoint(tmp_path / "absent.safetensors")
+
+
+SHIPPED_CONV_VAE = checkpoint.CHECKPOINT_DIR / "conv_vae_2d.safetensors"
+
+
+def test_every_metadata_length_saves_and_loads(tmp_path: Path) -> None:
+    """A safetensors file starts with its header's length, so its first byte can be anything
+    (0x80, a pickle's first byte, included): a real model saved under 300 metadata lengths.
+    safetensors pads the header to a multiple of 8, so that covers every possible first byte."""
+    model, info = load_checkpoint(SHIPPED_CONV_VAE)
+    first_bytes = set()
+    for length in range(300):
+        path = save_checkpoint(tmp_path / "model", model, replace(info, title="t" * length))
+        first_bytes.add(path.read_bytes()[0])
+        loaded, loaded_info = load_checkpoint(path)
+        assert loaded_info.title == "t" * length
+        assert inspect_checkpoint(path) == loaded_info
+    assert first_bytes == set(range(0, 256, 8))
+    z = torch.randn(4, 2)
+    with torch.inference_mode():
+        assert torch.equal(loaded.decode(z), model.decode(z))
+
+
+@pytest.mark.parametrize("make", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_files_are_refused_with_a_reason(make: object, tmp_path: Path) -> None:
+    path = make(tmp_path)
+    with pytest.raises(CheckpointError, match=re.escape(path.name)):
+        inspect_checkpoint(path)
+    with pytest.raises(CheckpointError, match=re.escape(path.name)):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("make", [hostile.huge_latent, hostile.huge_hidden])
+def test_absurd_architectures_are_refused_without_allocating(make: object, tmp_path: Path) -> None:
+    path = make(tmp_path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError):
+            load_checkpoint(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20
+
+
+def test_a_pickle_is_named_as_one_and_a_safetensors_header_never_is(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="pickled PyTorch file"):
+        inspect_checkpoint(hostile.pickled(tmp_path))
+    with pytest.raises(CheckpointError, match="pickled PyTorch file"):
+        inspect_checkpoint(hostile.torch_zip(tmp_path))
+    for make in (hostile.truncated_data, hostile.nan_weights, hostile.random_bytes, hostile.deeply_nested_header):
+        with pytest.raises(CheckpointError) as refused:
+            inspect_checkpoint(make(tmp_path))
+        assert "pickled" not in str(refused.value)
+
+
+def test_a_missing_metric_is_not_a_problem(tmp_path: Path) -> None:
+    info = inspect_checkpoint(hostile.missing_metric(tmp_path))
+    assert info.metrics == {"elbo": -150.0}
+
+
+def test_stale_temporaries_are_cleaned_and_fresh_ones_kept(tmp_path: Path) -> None:
+    good = _small_checkpoint(tmp_path)
+    stale = tmp_path / f".{good.name}.k2j3h4.tmp"
+    stale.write_bytes(b"\0" * 1000)
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / f".{good.name}.abcd.tmp"  # a write in progress right now
+    fresh.write_bytes(b"\0")
+    assert clean_stale_temporaries(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([good.name, fresh.name])
+    assert clean_stale_temporaries(tmp_path / "absent") == []
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("café", "cafe"), ("Ünïcödé model", "Unicode_model"), ("_x_", "x")])
+def test_accented_names_keep_their_letters(raw: str, expected: str) -> None:
+    assert safe_checkpoint_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "spelling", ["{dir}/conv_vae_2d", "{dir}/user/../conv_vae_2d.safetensors", "{dir}/./conv_vae_2d"]
+)
+def test_a_shipped_model_is_never_replaced(spelling: str) -> None:
+    before = SHIPPED_CONV_VAE.read_bytes()
+    model, info = load_checkpoint(SHIPPED_CONV_VAE)
+    with pytest.raises(CheckpointError, match="ships with the app"):
+        save_checkpoint(spelling.format(dir=checkpoint.CHECKPOINT_DIR), model, replace(info, title="mine now"))
+    assert SHIPPED_CONV_VAE.read_bytes() == before

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from models import evaluate as evaluate_cli
 from models import train as train_cli
-from models.checkpoint import load_checkpoint
-from models.data import Split
+from models.checkpoint import CHECKPOINT_DIR, USER_DIR_ENV, load_checkpoint
+from models.data import MIRROR_ENV, Split, data_dir
 from models.latent import PlotView, plot_view
 from models.metrics import encode_all
 
@@ -33,7 +38,7 @@ def test_tiny_run_end_to_end(
     out = tmp_path / "tiny"
     assert train_cli.main([*TINY_RUN, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "Saved" in printed and "k-NN accuracy" in printed
+    assert "Saved" in printed and "after 1 epoch (" in printed and "k-NN accuracy" in printed
     model, info = load_checkpoint(out.with_suffix(".safetensors"))
     assert info.preset == "conv_ae_tiny" and info.epochs == 1 and info.training["subset"] == 512
     assert 0 < info.metrics["knn_accuracy"] <= 1 and info.command.startswith("python -m models.train --preset")
@@ -55,7 +60,7 @@ def test_divergence_keeps_the_previous_checkpoint(
     assert train_cli.main([*TINY_RUN, "--out", str(out)]) == 0
     saved = out.with_suffix(".safetensors")
     before = saved.read_bytes()
-    assert train_cli.main([*TINY_RUN, "--out", str(out), "--lr", "1e9"]) == 1
+    assert train_cli.main([*TINY_RUN, "--out", str(out), "--lr", "1e9", "--overwrite"]) == 1
     assert "diverged" in capsys.readouterr().err
     assert saved.read_bytes() == before
 
@@ -72,3 +77,82 @@ def test_invalid_settings_are_rejected_before_training(
 ) -> None:
     assert train_cli.main([*TINY_RUN, "--batch-size", "4096", "--out", str(tmp_path / "x")]) == 2
     assert "batch size" in capsys.readouterr().err
+
+
+def _run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "models.train", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=300,
+    )  # fmt: skip
+
+
+def _shipped_state() -> dict[str, tuple[int, bytes]]:
+    return {
+        path.name: (path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).digest())
+        for path in CHECKPOINT_DIR.glob("*.safetensors")
+    }
+
+
+def test_the_cli_never_touches_a_shipped_model(tmp_path: Path, mnist_train: Split) -> None:
+    before = _shipped_state()
+    env = {USER_DIR_ENV: str(tmp_path)}
+    first = _run_cli(*TINY_RUN, env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"Saved {tmp_path / 'conv_ae_tiny.safetensors'}" in first.stdout
+    second = _run_cli(*TINY_RUN, env=env)  # the same command again: a new name, nothing replaced
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conv_ae_tiny.safetensors", "conv_ae_tiny_2.safetensors"]
+    for out in ("checkpoints/dense_vae_2d", "checkpoints/dense_vae_2d.safetensors", "checkpoints/user/../conv_vae_2d"):
+        refused = _run_cli(*TINY_RUN, "--out", out, "--overwrite", env=env)
+        assert refused.returncode == 2 and "ships with the app" in refused.stderr, (out, refused.stderr)
+    assert _shipped_state() == before
+
+
+def test_an_existing_file_is_replaced_only_with_overwrite(tmp_path: Path, mnist_train: Split) -> None:
+    out = tmp_path / "mine"
+    assert train_cli.main([*TINY_RUN, "--out", str(out)]) == 0
+    before = out.with_suffix(".safetensors").read_bytes()
+    assert train_cli.main([*TINY_RUN, "--out", str(out), "--seed", "1"]) == 2
+    assert out.with_suffix(".safetensors").read_bytes() == before
+    assert train_cli.main([*TINY_RUN, "--out", str(out), "--seed", "1", "--overwrite"]) == 0
+    assert out.with_suffix(".safetensors").read_bytes() != before
+
+
+def test_the_same_command_twice_gives_the_same_weights(tmp_path: Path, mnist_train: Split) -> None:
+    runs = []
+    for name in ("one", "two"):
+        result = _run_cli("--preset", "dense_vae_2d", "--epochs", "1", "--subset", "2000", "--quiet",
+                          "--out", str(tmp_path / name))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        runs.append(load_file(tmp_path / f"{name}.safetensors"))
+    assert runs[0].keys() == runs[1].keys()
+    for key in runs[0]:
+        assert torch.equal(runs[0][key], runs[1][key]), key
+
+
+def test_invalid_options_are_reported_before_the_data_loads(tmp_path: Path) -> None:
+    for option, message in ((["--epochs", "0"], "epochs must be >= 1"), (["--lr", "-1"], "learning rate"),
+                            (["--subset", "70000"], "subset"), (["--batch-size", "1"], "batch size")):  # fmt: skip
+        started = time.perf_counter()
+        # No data there at all: the option is the first thing reported, before any download.
+        result = _run_cli(*option, "--data-dir", str(tmp_path / "nothing"), env={MIRROR_ENV: "http://127.0.0.1:9/"})
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "not available" not in result.stderr
+        assert time.perf_counter() - started < 30
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_help_states_each_default_once() -> None:
+    result = _run_cli("--help")
+    text = " ".join(result.stdout.split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert text.count("(default: the preset's)") == 3
+    assert "(default: dense_vae_2d)" in text and "--overwrite" in text
+
+
+def test_a_data_dir_pointed_at_the_raw_files_says_which_folder_to_use(tmp_path: Path, mnist_train: Split) -> None:
+    raw = data_dir() / "MNIST" / "raw"
+    result = _run_cli(*TINY_RUN, "--data-dir", str(raw), "--out", str(tmp_path / "x"))
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "holds the raw mnist files themselves" in message and f"(here probably {data_dir()})" in message

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
+import hashlib
+import http.server
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,9 +57,72 @@ def test_missing_data_offline_gives_one_clear_error(offline: None, tmp_path: Pat
     for name in data.RAW_FILES:
         assert name in message
     assert "LATENT_DATA_DIR" in message and "--data-dir" in message
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert "network is unreachable" in message.lower()  # the reason, never an empty one
+    error = caught.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
 
 
 def test_unknown_dataset() -> None:
     with pytest.raises(ValueError, match="fashion_mnist"):
         load_split("cifar")
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory: pytest.TempPathFactory, mnist_test: Split) -> Iterator[tuple[str, dict[str, str]]]:
+    """A local web server offering the four MNIST archives (gzipped from the data directory)."""
+    served = tmp_path_factory.mktemp("served")
+    checksums = {}
+    for name in data.RAW_FILES:
+        archive = gzip.compress((data.raw_folder("mnist") / name).read_bytes(), compresslevel=1, mtime=0)
+        (served / f"{name}.gz").write_bytes(archive)
+        checksums[f"{name}.gz"] = hashlib.md5(archive).hexdigest()
+    handler = functools.partial(QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", checksums
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_download_fetches_checks_and_loads_the_files(
+    mirror: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mnist_test: Split
+) -> None:
+    from torchvision import datasets
+
+    url, checksums = mirror
+    monkeypatch.setenv(data.MIRROR_ENV, url)
+    monkeypatch.setattr(datasets.MNIST, "resources", [(name, md5) for name, md5 in checksums.items()])
+    target = tmp_path / "fresh"
+    split = load_split("mnist", train=False, root=target)
+    assert torch.equal(split.images, mnist_test.images) and torch.equal(split.labels, mnist_test.labels)
+    assert sorted(p.name for p in (target / "MNIST" / "raw").iterdir()) == sorted(data.RAW_FILES)  # nothing partial
+
+
+def test_a_damaged_download_is_refused(
+    mirror: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = mirror  # served with torchvision's real checksums, which these archives do not have
+    monkeypatch.setenv(data.MIRROR_ENV, url)
+    with pytest.raises(DataUnavailableError, match="wrong checksum"):
+        load_split("mnist", train=False, root=tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_a_silent_server_times_out_quickly_and_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)  # accepts connections (the kernel does) and never answers
+    monkeypatch.setenv(data.MIRROR_ENV, f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT", 1.0)
+    started = time.perf_counter()
+    with pytest.raises(DataUnavailableError, match="no answer within 1 s"):
+        load_split("mnist", train=False, root=tmp_path / "given")
+    assert time.perf_counter() - started < 5
+    assert not (tmp_path / "given").exists()
+    listener.close()

@@ -17,6 +17,7 @@ from app.jobs import (
     JobState,
     JobView,
     LossHistory,
+    NameTakenError,
     eta_seconds,
     get_queue,
     load_replay,
@@ -223,12 +224,17 @@ def test_divergence_keeps_the_previously_saved_file(make_queue) -> None:
     bad = queue.submit(_spec("vae", replace(TINY, lr=1e9), overwrite=True), "alice")
     diverged = _wait_state(queue, bad.id, JobState.DIVERGED)
     assert "learning rate" in diverged.message and diverged.epochs == () and diverged.checkpoint is None
+    # One story: nothing was saved, and nothing claims that weights were kept.
+    assert diverged.message.endswith("Nothing was saved (no epoch was completed).")
+    assert "kept" not in diverged.message and "rolled back" not in diverged.message
     assert (queue.checkpoint_dir / "vae.safetensors").read_bytes() == checkpoint
     assert (queue.checkpoint_dir / "vae.replay.npz").read_bytes() == replay
 
 
 @pytest.mark.usefixtures("offline")
-def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(make_queue, tmp_path: Path) -> None:
+def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(
+    make_queue, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # A data directory holding MNIST only: KMNIST is missing and cannot be downloaded.
     data = tmp_path / "data"
     data.mkdir()
@@ -239,6 +245,8 @@ def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(make_queue, tmp_p
 
     failed = _wait_state(queue, broken.id, JobState.FAILED)
     assert "kmnist dataset is not available" in failed.message and failed.checkpoint is None
+    logged = [record for record in caplog.records if "broken" in record.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is None  # an expected error: one line, no traceback
     assert not (queue.checkpoint_dir / "broken.safetensors").exists()
     _wait_state(queue, fine.id, JobState.FINISHED)
 
@@ -248,7 +256,8 @@ def test_a_failing_job_is_marked_failed_and_the_worker_goes_on(make_queue, tmp_p
     [
         (_spec("shipped"), "ships with the app"),
         (_spec("Shipped", overwrite=True), "ships with the app"),
-        (_spec("mine"), "already exists"),
+        (_spec("mine"), "saved by someone else"),
+        (_spec("mine", overwrite=True), "saved by someone else"),
         (_spec("!!!"), "not usable as a checkpoint name"),
         (_spec("big", replace(TINY, batch_size=512)), "batch size"),
         (_spec("zero", replace(TINY, epochs=0)), "epochs"),
@@ -281,8 +290,8 @@ def test_names_owners_and_limits(make_queue, tmp_path: Path) -> None:
     assert first.spec.save_name == "my_model" and first.spec.title == "my_model"
     with pytest.raises(ValueError, match="already training"):
         queue.submit(_spec("my_model"), "bob")
-    overwrite = queue.submit(_spec("mine", overwrite=True), "alice")
-    assert overwrite.position is not None
+    second = queue.submit(_spec("second"), "alice")
+    assert second.position is not None
     with pytest.raises(ValueError, match="2 training jobs"):
         queue.submit(_spec("third"), "alice")
     assert queue.submit(_spec("third"), "bob").position is not None
@@ -310,7 +319,7 @@ def test_a_finished_model_can_be_saved_again_under_another_name(make_queue, tmp_
 
     before = path.read_bytes()
     for name, kwargs, message in [
-        ("my_copy", {}, "already exists"),
+        ("my_copy", {}, "you already saved a model named 'my_copy'"),
         ("Shipped", {"overwrite": True}, "ships with the app"),
         ("original", {}, "already saved as"),
         ("///", {}, "not usable"),
@@ -344,11 +353,50 @@ def test_eta_extrapolates_the_pace_so_far() -> None:
     assert eta_seconds(progress._replace(global_step=0)) is None and eta_seconds(None) is None
 
 
-def test_get_queue_is_one_instance_per_process() -> None:
+def test_get_queue_is_one_instance_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import jobs
+
+    monkeypatch.setattr(jobs, "_QUEUE", None)  # as in a fresh server process
+    created: list[JobQueue] = []
+    original_init = JobQueue.__init__
+
+    def slow_init(self: JobQueue, *args: object, **kwargs: object) -> None:
+        created.append(self)
+        time.sleep(0.05)  # a wide window: without the lock every thread would build its own queue
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(JobQueue, "__init__", slow_init)
+    start = threading.Barrier(8)
     found: list[JobQueue] = []
-    threads = [threading.Thread(target=lambda: found.append(get_queue())) for _ in range(8)]
+
+    def ask() -> None:
+        start.wait()  # all eight ask at the same moment
+        found.append(get_queue())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({id(queue) for queue in found}) == 1 and found[0] is get_queue()
+    assert len(created) == 1 and len({id(queue) for queue in found}) == 1 and found[0] is get_queue()
+
+
+def test_a_session_may_replace_only_models_it_saved(make_queue) -> None:
+    queue = make_queue()
+    done = _wait_state(queue, queue.submit(_spec("alices"), "alice").id, JobState.FINISHED)
+    before = done.checkpoint.read_bytes()
+    assert queue.saved_by("alice") == {"alices"} and queue.saved_by("bob") == set()
+    for attempt in (lambda: queue.submit(_spec("alices", overwrite=True), "bob"),
+                    lambda: queue.validate(_spec("ALICES", overwrite=True), "bob")):  # fmt: skip
+        with pytest.raises(NameTakenError, match="saved by someone else") as refused:
+            attempt()
+        assert not refused.value.replaceable
+    bobs = _wait_state(queue, queue.submit(_spec("bobs"), "bob").id, JobState.FINISHED)
+    with pytest.raises(NameTakenError, match="saved by someone else"):
+        queue.save_copy(bobs.id, "bob", "alices", overwrite=True)
+    assert done.checkpoint.read_bytes() == before
+    with pytest.raises(NameTakenError, match="you already saved") as own:
+        queue.validate(_spec("alices"), "alice")
+    assert own.value.replaceable
+    again = queue.submit(_spec("alices", overwrite=True), "alice")  # her own: she may replace it
+    _wait_state(queue, again.id, JobState.FINISHED)

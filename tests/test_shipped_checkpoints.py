@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from app.endpoints import DEFAULT_DIGITS
 from models.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint, read_info
 from models.data import Split
 from models.latent import PlotView
-from models.metrics import evaluate
+from models.metrics import clear_example, encode_all, evaluate
 from models.training import TrainConfig
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -47,3 +48,21 @@ def test_stored_metrics_match_a_fresh_evaluation(path: Path, mnist_train: Split,
             assert fresh is None, name
         else:
             assert fresh == pytest.approx(stored, rel=1e-3, abs=1e-3), name
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_the_default_interpolation_endpoints_decode_as_their_digits(path: Path, mnist_test: Split) -> None:
+    """Interpolate opens on a 3 and an 8: their reconstructions must read as a 3 and an 8.
+
+    "Reads as" is judged by a 10-nearest-neighbour vote among the test images, in pixels.
+    """
+    model, _ = load_checkpoint(path)
+    codes = encode_all(model, mnist_test.images)
+    pixels = mnist_test.images.flatten(1)
+    for digit in DEFAULT_DIGITS:
+        index = clear_example(model, mnist_test, codes, digit)
+        assert int(mnist_test.labels[index]) == digit
+        with torch.inference_mode():
+            decoded = model.decode(codes[index : index + 1]).flatten(1)
+        votes = mnist_test.labels[torch.cdist(decoded, pixels).topk(10, largest=False).indices[0]]
+        assert (votes == digit).sum() >= 8, (digit, votes.tolist())

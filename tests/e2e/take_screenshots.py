@@ -7,6 +7,7 @@ writes PNGs to tests/e2e/screenshots/.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 import tempfile
@@ -82,32 +83,45 @@ def train(page: object, url: str) -> None:
     page.get_by_text("Trained 2 epochs.").scroll_into_view_if_needed()
 
 
-def main() -> int:
+ACTIONS = {"explore": explore, "interpolate": interpolate, "draw": draw, "sample": sample, "train": train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default: the README's)")
+    parser.add_argument(
+        "--sizes",
+        default=f"{VIEWPORT['width']}x{VIEWPORT['height']}",
+        help="comma-separated viewports, e.g. 1280x800,1920x1080 (a suffix per size when several)",
+    )
+    parser.add_argument("--pages", default=",".join(ACTIONS), help="comma-separated pages to shoot")
+    parser.add_argument("--dark", action="store_true", help="ask for the browser's dark colour scheme")
+    parser.add_argument("--full-page", action="store_true", help="the whole page, not only the viewport")
+    args = parser.parse_args(argv)
     executable = chromium_path()
     if executable is None:
         print("Chromium is not installed (apt-get install chromium)", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 
-    OUT.mkdir(exist_ok=True)
+    sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
+    args.out.mkdir(parents=True, exist_ok=True)
     # Models trained for the screenshot go to a throwaway folder, not checkpoints/user.
     server = StreamlitServer(env={"LATENT_USER_CHECKPOINTS": tempfile.mkdtemp(prefix="screenshots_")})
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            for name, action in (
-                ("explore", explore),
-                ("interpolate", interpolate),
-                ("draw", draw),
-                ("sample", sample),
-                ("train", train),
-            ):
-                page = browser.new_page(viewport=VIEWPORT)
-                action(page, server.url)
-                page.wait_for_timeout(1000)
-                page.screenshot(path=str(OUT / f"{name}.png"))
-                print(f"wrote {OUT / f'{name}.png'}")
-                page.close()
+            for name in args.pages.split(","):
+                for width, height in sizes:
+                    page = browser.new_page(viewport={"width": width, "height": height},
+                                            color_scheme="dark" if args.dark else "light")  # fmt: skip
+                    ACTIONS[name](page, server.url)
+                    page.wait_for_timeout(1000)
+                    suffix = f"_{width}x{height}" if len(sizes) > 1 else ""
+                    path = args.out / f"{name}{suffix}.png"
+                    page.screenshot(path=str(path), full_page=args.full_page)
+                    print(f"wrote {path}")
+                    page.close()
             browser.close()
     finally:
         server.stop()
