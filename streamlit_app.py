@@ -7,7 +7,7 @@ import streamlit as st
 from app.figures import DIGIT_COLORS
 from app.images import favicon
 from app.sidebar import model_picker, training_status
-from models.training import configure_torch
+from models.engine import configure_torch
 
 st.set_page_config(page_title="Latent space explorer", page_icon=favicon(DIGIT_COLORS), layout="wide")
 # One torch thread: tiny models decode fastest that way on small machines, and a training

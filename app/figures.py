@@ -18,16 +18,19 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.loaders import LatentSpace, ModelRef, latent_space, manifold_uri
+from app.catalogue import ModelRef
+from app.latent_space import LatentSpace, latent_space, manifold_uri
 from models.latent import Bounds
 
-# A colour-blind friendly 10-colour palette (Okabe-Ito extended), one per digit.
+# One colour per digit: Paul Tol's "muted" qualitative scheme, made to stay distinct for readers
+# with colour-vision deficiencies. Its tenth colour (pale grey, #DDDDDD) is darkened to #777777
+# so that the 9s show on a white plot.
 DIGIT_COLORS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE",
+    "#882255", "#44AA99", "#999933", "#AA4499", "#777777",
 )  # fmt: skip
-GRID_CUSTOMDATA = -1  # marks a click on empty space (the invisible grid) rather than a digit
-CLICK_GRID_SIZE = 120  # grid points per axis: a click in empty space lands within 1/240 of the range
+EMPTY_SPACE = -1  # customdata of the invisible targets: a click on empty space rather than a digit
+EMPTY_SPACE_TARGETS = 120  # grid points per axis: a click in empty space lands within 1/240 of the range
 PLOT_HEIGHT = 640
 HOVER_POINT = "z = (%{x:.2f}, %{y:.2f})"
 
@@ -44,7 +47,7 @@ class Mark:
     size: int = 16
 
 
-def click_grid(bounds: Bounds, data: np.ndarray | None = None, n: int = CLICK_GRID_SIZE) -> np.ndarray:
+def empty_space_targets(bounds: Bounds, data: np.ndarray | None = None, n: int = EMPTY_SPACE_TARGETS) -> np.ndarray:
     """(M, 2) evenly spaced points covering the plot ranges, leaving room around the data.
 
     Plotly gives a click to the nearest point of any trace, so grid points right next to a
@@ -100,7 +103,7 @@ def latent_figure(
                 )
             )
     if clickable:
-        grid = click_grid(space.bounds, space.points)
+        grid = empty_space_targets(space.bounds, space.points)
         figure.add_trace(
             go.Scattergl(
                 x=grid[:, 0],
@@ -108,7 +111,7 @@ def latent_figure(
                 mode="markers",
                 name="latent plane",
                 showlegend=False,
-                customdata=np.full(len(grid), GRID_CUSTOMDATA),
+                customdata=np.full(len(grid), EMPTY_SPACE),
                 marker={"size": 4, "color": "#000000", "opacity": 0},
                 selected={"marker": {"size": 16, "color": "#d62728", "opacity": 1}},
                 unselected={"marker": {"opacity": 0}},

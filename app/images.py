@@ -1,4 +1,4 @@
-"""Turning decoded tensors into pictures: crisp upscaled PNGs, strips, grids and GIFs.
+"""Turning uint8 image tensors (see models.images) into pictures: crisp upscaled PNGs, data URIs, GIFs.
 
 Pure functions of their inputs (no Streamlit), so pages can cache them and tests can
 check them without a browser.
@@ -17,35 +17,11 @@ from PIL import Image
 DISPLAY_SCALE = 8
 
 
-def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(N, 1, 28, 28) or (N, 28, 28) or (28, 28) floats in [0, 1] -> uint8 array without the channel."""
-    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    if array.ndim == 4:
-        array = array[:, 0]
-    return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
-def upscale(image: np.ndarray, scale: int = DISPLAY_SCALE) -> Image.Image:
-    """A uint8 (H, W) array as a PIL image, scaled up with nearest-neighbour."""
-    picture = Image.fromarray(image, mode="L")
+def upscale(image: torch.Tensor | np.ndarray, scale: int = DISPLAY_SCALE) -> Image.Image:
+    """A uint8 picture ((H, W), or (1, H, W) as a model makes it) as a PIL image, scaled up with nearest-neighbour."""
+    pixels = image.numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    picture = Image.fromarray(pixels.reshape(pixels.shape[-2:]), mode="L")
     return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
-
-
-def strip(images: np.ndarray, gap: int = 2) -> np.ndarray:
-    """uint8 (N, H, W) side by side with a dark gap between them -> (H, N*W + (N-1)*gap)."""
-    count, height, width = images.shape
-    canvas = np.full((height, count * width + (count - 1) * gap), 40, dtype=np.uint8)
-    for i, image in enumerate(images):
-        canvas[:, i * (width + gap) : i * (width + gap) + width] = image
-    return canvas
-
-
-def grid(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
-    """uint8 (N, H, W) in rows of `columns` -> one (rows*H..., columns*W...) image."""
-    rows = -(-len(images) // columns)
-    padded = np.zeros((rows * columns, *images.shape[1:]), dtype=np.uint8)
-    padded[: len(images)] = images
-    return np.concatenate([strip(padded[r * columns : (r + 1) * columns], gap) for r in range(rows)], axis=0)
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -59,9 +35,9 @@ def data_uri(image: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
-def gif_bytes(frames: np.ndarray, scale: int = 4, frame_ms: int = 60, bounce: bool = True) -> bytes:
-    """An endlessly looping animated GIF of uint8 (N, H, W) frames, played forward then back."""
-    sequence = list(frames) + (list(frames[-2:0:-1]) if bounce else [])
+def gif_bytes(frames: torch.Tensor, scale: int = 4, frame_ms: int = 60, bounce: bool = True) -> bytes:
+    """An endlessly looping animated GIF of uint8 frames (N, 1, H, W), played forward then back."""
+    sequence = list(frames) + (list(frames[1:-1].flip(0)) if bounce else [])
     pictures = [upscale(frame, scale) for frame in sequence]
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)

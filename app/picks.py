@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import streamlit as st
 
-from app.figures import GRID_CUSTOMDATA
+from app.figures import EMPTY_SPACE
 
 
 class Pick(NamedTuple):
@@ -42,7 +42,7 @@ def pick_from_event(event: Any, count: int) -> Pick | None:
     custom = point.get("customdata")
     if isinstance(custom, list):  # Plotly sends customdata as a list for some trace types
         custom = custom[0] if custom else None
-    if custom is None or custom == GRID_CUSTOMDATA:
+    if custom is None or custom == EMPTY_SPACE:
         return Pick(x, y, None)
     if isinstance(custom, bool) or not isinstance(custom, (int, float)) or not math.isfinite(custom):
         return None

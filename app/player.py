@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st
+import torch
 
 _HTML = '<div class="player"></div>'
 
@@ -93,16 +94,16 @@ _player = st.components.v2.component("latent_explorer.interpolation_player", htm
 
 
 def interpolation_player(
-    frames: np.ndarray, ts: Sequence[float], coords: np.ndarray, *, key: str, side: int = 300, start: int = 0
+    frames: torch.Tensor, ts: Sequence[float], coords: np.ndarray, *, key: str, side: int = 300, start: int = 0
 ) -> None:
-    """Show uint8 (T, 28, 28) frames for the values `ts` with a live slider.
+    """Show uint8 (T, 1, 28, 28) frames for the values `ts` with a live slider.
 
     `coords` (T, 2) are the plot coordinates of each frame, shown under the image.
     """
-    if frames.dtype != np.uint8 or frames.shape[1:] != (28, 28):
-        raise ValueError(f"frames must be uint8 (T, 28, 28), got {frames.dtype} {frames.shape}")
+    if frames.dtype != torch.uint8 or frames.shape[1:] != (1, 28, 28):
+        raise ValueError(f"frames must be uint8 (T, 1, 28, 28), got {frames.dtype} {tuple(frames.shape)}")
     payload = {
-        "frames": base64.b64encode(np.ascontiguousarray(frames).tobytes()).decode("ascii"),
+        "frames": base64.b64encode(frames.contiguous().numpy().tobytes()).decode("ascii"),
         "count": len(frames),
         "ts": [round(float(t), 4) for t in ts],
         "coords": np.round(np.asarray(coords, dtype=float), 3).tolist(),

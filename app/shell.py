@@ -5,6 +5,9 @@ until a run calls `st.navigation`: on a freshly started server, a first visit st
 e.g. /interpolate (and every AppTest run after `switch_page`) runs that page alone, without
 the entry point and its sidebar. A page that finds itself run that way switches Streamlit
 to `st.navigation` mode and reruns, which runs the entry point with the same page selected.
+
+Streamlit offers no public way to do this (tests/test_shell.py fails if the private flag
+used here changes), and `pages/` stays where it is: it is part of this project's layout.
 """
 
 from __future__ import annotations

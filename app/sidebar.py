@@ -6,13 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app import markdown
-from app.jobs import get_queue
-from app.loaders import CheckpointEntry, catalogue
+from app.catalogue import CheckpointEntry, catalogue, default_entry
+from app.job_queue import HEARTBEAT_SECONDS, get_queue
 from app.shell import session_id
 from models.text import count_of
 
 MODEL_KEY = "model_path"  # session-state key of the picker (the checkpoint's path)
-DEFAULT_MODEL = "dense_vae_2d"  # the shipped checkpoint the app opens on
 FAMILY_NAMES = {
     "dense_ae": "dense autoencoder",
     "dense_vae": "dense VAE",
@@ -25,11 +24,6 @@ def entry_label(entry: CheckpointEntry, mine: set[str] = frozenset()) -> str:
     """The picker's text: title, latent size, and whose model it is (plain text, not markdown)."""
     owner = "" if entry.shipped else " · yours" if entry.ref.name.lower() in mine else " · trained by a user"
     return f"{entry.info.title or entry.ref.name} ({entry.info.config.latent_dim}-D){owner}"
-
-
-def default_entry(entries: list[CheckpointEntry]) -> CheckpointEntry | None:
-    """The model the app opens on: the shipped default, else the first one listed."""
-    return next((e for e in entries if e.shipped and e.ref.name == DEFAULT_MODEL), entries[0] if entries else None)
 
 
 def model_picker() -> CheckpointEntry | None:
@@ -76,7 +70,6 @@ def model_card(entry: CheckpointEntry) -> None:
     st.sidebar.markdown("  \n".join(lines))
 
 
-HEARTBEAT_SECONDS = 5.0  # well under the queue's 120 s abandon timeout
 
 
 def training_status() -> None:

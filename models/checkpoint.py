@@ -10,11 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import struct
-import tempfile
 import time
-import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,30 +20,30 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
+from torch import Tensor
 
 from models.base import Autoencoder
+from models.checkpoint_store import (
+    SUFFIX,
+    CheckpointError,
+    atomic_write,
+    is_shipped,
+)
 from models.config import config_from_dict, config_to_dict
 from models.data import DATASETS
+from models.latent import plot_view
+from models.metrics import EvalMetrics
 from models.registry import MAX_PARAMETERS, config_class, get_model, state_shapes
 
 FORMAT_NAME = "latent-explorer-checkpoint"
-FORMAT_VERSION = 1
-READABLE_VERSIONS = (1,)
-SUFFIX = ".safetensors"
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # shipped defaults
-USER_DIR_ENV = "LATENT_USER_CHECKPOINTS"
+FORMAT_VERSION = 2  # 2: the plot view of the test codes is stored (version 1 files may lack it)
+READABLE_VERSIONS = (1, 2)
 MAX_HEADER_BYTES = 16 * 1024 * 1024  # safetensors headers are tiny; bigger means garbage
-MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 4096  # title, command and time stamp in the metadata
 DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 FLOAT_DTYPES = ("F32", "F16", "BF16")  # weights may be stored in half precision
 INTEGER_DTYPES = ("I64",)
 COUNTER = "num_batches_tracked"  # batch norm's step counter, the one integer tensor
-STALE_TEMPORARY_SECONDS = 60.0  # a temporary file this old is left over from a killed write
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +63,12 @@ class CheckpointInfo:
     created: str = ""  # ISO 8601 UTC time of writing
     format_version: int = FORMAT_VERSION
 
+    def after_epoch(self, epoch: int, metrics: EvalMetrics, test_codes: Tensor) -> CheckpointInfo:
+        """The info to save after an epoch: its number, test metrics, and the plot view of the
+        test codes (so the app can draw the model without the data)."""
+        view = plot_view(test_codes).to_dict()
+        return replace(self, epochs=epoch, metrics=metrics.to_dict(), view=view, created="")
+
     def to_metadata(self) -> dict[str, str]:
         """safetensors metadata is str -> str: one JSON document under "info"."""
         data = asdict(self)
@@ -76,18 +79,6 @@ class CheckpointInfo:
 class LoadedCheckpoint(NamedTuple):
     model: Autoencoder  # in eval mode
     info: CheckpointInfo
-
-
-def safe_checkpoint_name(name: str) -> str:
-    """A file-name stem from user text: letters, digits, '-', '_' only; never a path.
-
-    Raises CheckpointError if nothing usable is left.
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()  # café -> cafe
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_name.strip()).strip("_-")[:MAX_NAME_LENGTH].rstrip("_-")
-    if not stem:
-        raise CheckpointError(f"{name!r} is not usable as a checkpoint name: use letters, digits, '-' or '_'")
-    return stem
 
 
 def save_checkpoint(
@@ -106,27 +97,6 @@ def save_checkpoint(
         info = replace(info, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     return atomic_write(path, safetensors_bytes(tensors, metadata=info.to_metadata()))
-
-
-def atomic_write(path: Path, payload: bytes) -> Path:
-    """Write bytes to a temporary file beside `path`, fsync, then rename over it.
-
-    Readers see either the old file or the new one, never a partial write; on any
-    failure the old file is untouched and the temporary file is removed.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; these are ordinary readable files
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def read_info(path: str | os.PathLike[str]) -> CheckpointInfo:
@@ -246,49 +216,6 @@ def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> Loaded
     model.load_state_dict(tensors, strict=True)
     model.to(device).eval()
     return LoadedCheckpoint(model, info)
-
-
-def user_checkpoint_dir() -> Path:
-    """Where models trained by users are saved: $LATENT_USER_CHECKPOINTS, else checkpoints/user."""
-    env = os.environ.get(USER_DIR_ENV)
-    return Path(env).expanduser().resolve() if env else CHECKPOINT_DIR / "user"
-
-
-def list_checkpoints(folder: str | os.PathLike[str] = CHECKPOINT_DIR) -> list[Path]:
-    """The .safetensors files in a folder, sorted by name (no validation; hidden files skipped)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.glob(f"*{SUFFIX}") if not path.name.startswith("."))
-
-
-def is_shipped(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` names a model that ships with the app (a file directly in checkpoints/).
-
-    Both readings of the path count: the lexical one (`user/../x`, even where `user` does
-    not exist yet) and the one through symbolic links.
-    """
-    shipped_dir = CHECKPOINT_DIR.resolve()
-    candidates = (Path(os.path.abspath(path)), Path(path).resolve())
-    return any(candidate.parent == shipped_dir and candidate.suffix == SUFFIX for candidate in candidates)
-
-
-def clean_stale_temporaries(folder: str | os.PathLike[str], older_than: float = STALE_TEMPORARY_SECONDS) -> list[Path]:
-    """Remove what killed writes left behind: `atomic_write`'s hidden temporaries older than
-    `older_than` seconds (a live write lasts milliseconds). Returns the files removed."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    removed = []
-    now = time.time()
-    for path in folder.glob(".*.tmp"):
-        try:
-            if path.is_file() and now - path.stat().st_mtime > older_than:
-                path.unlink()
-                removed.append(path)
-        except OSError:
-            continue  # vanished meanwhile, or not ours to remove: leave it
-    return removed
 
 
 def _read_header(path: Path) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def interpolation_path(z_a: Tensor, z_b: Tensor, steps: int, spherical: bool = F
     return (slerp if spherical else lerp)(z_a, z_b, t)
 
 
-def latent_grid(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> Tensor:
+def grid_points(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> Tensor:
     """An n x n grid of 2-D points, shape (n * n, 2), in picture order.
 
     Row-major with y descending: point r * n + c has x = the c-th of n evenly spaced values from
@@ -108,22 +108,6 @@ def latent_grid(x_range: tuple[float, float], y_range: tuple[float, float], n: i
     return torch.stack([cols.reshape(-1), rows.reshape(-1)], dim=1)
 
 
-def tile_images(images: Tensor, rows: int, cols: int) -> Tensor:
-    """Tile N images (N, 1, H, W) into one (rows * H, cols * W) picture in `latent_grid` order.
-
-    Image i lands in row i // cols, column i % cols. Fewer than rows * cols images leave the
-    remaining cells black; more is an error.
-    """
-    if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
-    count, _, height, width = images.shape
-    if rows < 1 or cols < 1 or count > rows * cols:
-        raise ValueError(f"{count} images do not fit a {rows} x {cols} grid")
-    cells = images.new_zeros((rows * cols, height, width))
-    cells[:count] = images[:, 0]
-    return cells.reshape(rows, cols, height, width).permute(0, 2, 1, 3).reshape(rows * height, cols * width)
-
-
 @dataclass(frozen=True)
 class PlaneProjection:
     """A 2-D view of a D-dimensional code space: the plane through `mean` spanned by `components`.
@@ -135,10 +119,6 @@ class PlaneProjection:
     mean: Tensor  # (D,)
     components: Tensor  # (2, D): orthonormal rows (the second is zero when D == 1)
     explained_variance_ratio: Tensor  # (2,): share of the codes' total variance along each axis
-
-    @property
-    def dim(self) -> int:
-        return self.mean.shape[0]
 
     def project(self, codes: Tensor) -> Tensor:
         """Plot coordinates of codes: (N, D) -> (N, 2), or (D,) -> (2,)."""
@@ -152,6 +132,10 @@ class PlaneProjection:
         """
         points = points.to(self.mean)
         return self.mean + points @ self.components
+
+    def project_covariance(self, variances: Tensor) -> Tensor:
+        """The (2, 2) covariance on the plot of a diagonal Gaussian with these variances (D,)."""
+        return (self.components * variances.to(self.components)) @ self.components.T
 
 
 def _variance_shares(centred: Tensor, components: Tensor) -> Tensor:
@@ -211,6 +195,7 @@ def nearest(codes: Tensor, point: Tensor, k: int) -> Neighbours:
 
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((x_min, x_max), (y_min, y_max))
+DEFAULT_BOUNDS: Bounds = ((-3.0, 3.0), (-3.0, 3.0))
 
 
 def latent_bounds(points: Tensor, margin: float = 0.05, quantile: float = 0.999) -> Bounds:
@@ -259,6 +244,21 @@ class PlotView:
         }
 
     @classmethod
+    def default(cls, latent_dim: int) -> PlotView:
+        """Where nothing better is known: the first two raw axes, ±3 on each (a VAE prior's 99.7%)."""
+        components = torch.eye(2, latent_dim)  # for a 1-D model the second row is zero
+        plane = PlaneProjection(torch.zeros(latent_dim), components, torch.zeros(2))
+        return cls(plane, DEFAULT_BOUNDS)
+
+    @classmethod
+    def stored_or_default(cls, data: dict, latent_dim: int) -> PlotView:
+        """The view stored in a checkpoint, or `default` where it has none (or a damaged one)."""
+        try:
+            return cls.from_dict(data, latent_dim)
+        except ValueError:
+            return cls.default(latent_dim)
+
+    @classmethod
     def from_dict(cls, data: dict, latent_dim: int) -> PlotView:
         """The inverse of `to_dict`, checked against the model's latent size; ValueError if unusable."""
         try:
@@ -276,6 +276,13 @@ class PlotView:
             raise ValueError("plot view has non-finite values or empty ranges")
         (x0, x1), (y0, y1) = bounds.tolist()
         return cls(PlaneProjection(mean, components, explained), ((x0, x1), (y0, y1)))
+
+
+def square_bounds(bounds: Bounds) -> Bounds:
+    """Widen the narrower axis so both spans are equal: with equal axis scales the plot is square."""
+    span = max(high - low for low, high in bounds)
+    (x_centre, y_centre) = ((low + high) / 2 for low, high in bounds)
+    return (x_centre - span / 2, x_centre + span / 2), (y_centre - span / 2, y_centre + span / 2)
 
 
 def plot_view(codes: Tensor) -> PlotView:

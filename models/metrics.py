@@ -1,8 +1,12 @@
-"""Test-set evaluation: loss terms, ELBO, and k-NN accuracy of the latent codes."""
+"""Test-set evaluation: loss terms, ELBO, and k-NN accuracy of the latent codes.
+
+(None stands for a metric a stored checkpoint does not have; a fresh evaluation has them all.)
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -18,14 +22,37 @@ KNN_QUERY_CHUNK = 1024
 class EvalMetrics:
     """Mean per-image terms over a test set, plus latent-space quality."""
 
-    total: float  # the training objective (reconstruction + beta * kl + sparsity penalty)
-    reconstruction: float  # per image, summed over pixels (BCE in nats, or squared error)
-    kl: float  # per image (0 for plain autoencoders)
+    total: float | None  # the training objective (reconstruction + beta * kl + sparsity penalty)
+    reconstruction: float | None  # per image, summed over pixels (BCE in nats, or squared error)
+    kl: float | None  # per image (0 for plain autoencoders)
     elbo: float | None  # -(reconstruction + kl) in nats per image; VAEs with BCE only
-    knn_accuracy: float  # fraction of test codes whose k nearest training codes vote the right label
+    knn_accuracy: float | None  # share of test codes whose k nearest training codes vote the right label
 
     def to_dict(self) -> dict[str, float | None]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, float | None]) -> EvalMetrics:
+        """Metrics stored in a checkpoint; missing ones (older or foreign files) become None."""
+        return cls(**{name: values.get(name) for name in cls.__dataclass_fields__})
+
+    def summary(self) -> str:
+        """One line for people, e.g. "reconstruction 134.27, KL 6.95, ELBO -141.22, k-NN accuracy 79.5%"."""
+        parts = [f"reconstruction {self.reconstruction:.2f}"] if self.reconstruction is not None else []
+        if self.kl:
+            parts.append(f"KL {self.kl:.2f}")
+        if self.elbo is not None:
+            parts.append(f"ELBO {self.elbo:.2f}")
+        if self.knn_accuracy is not None:
+            parts.append(f"k-NN accuracy {self.knn_accuracy:.1%}")
+        return ", ".join(parts) or "no test metrics"
+
+
+class Evaluation(NamedTuple):
+    """The test metrics, and the test codes they were computed from (reused, never recomputed)."""
+
+    metrics: EvalMetrics
+    codes: Tensor  # (N, latent_dim) posterior means of the test images, in their order
 
 
 @torch.inference_mode()
@@ -50,7 +77,7 @@ def knn_accuracy(reference: Tensor, reference_labels: Tensor, query: Tensor, que
 
 
 @torch.inference_mode()
-def evaluate(model: Autoencoder, test: Split, reference: Split, k: int = 5, seed: int = 0) -> EvalMetrics:
+def compute_metrics(model: Autoencoder, test: Split, reference: Split, k: int = 5, seed: int = 0) -> Evaluation:
     """Evaluate on `test`; `reference` (training images) is the k-NN reference set.
 
     A VAE's reconstruction term uses one posterior sample per image (seeded), so the
@@ -69,14 +96,16 @@ def evaluate(model: Autoencoder, test: Split, reference: Split, k: int = 5, seed
             codes.append(out.mu)
     means = {name: value / len(test) for name, value in sums.items()}
     is_elbo = model.variational and model.config.objective.reconstruction == "bce"
-    accuracy = knn_accuracy(encode_all(model, reference.images), reference.labels, torch.cat(codes), test.labels, k)
-    return EvalMetrics(
+    test_codes = torch.cat(codes)
+    accuracy = knn_accuracy(encode_all(model, reference.images), reference.labels, test_codes, test.labels, k)
+    metrics = EvalMetrics(
         total=means["total"],
         reconstruction=means["reconstruction"],
         kl=means["kl"],
         elbo=-(means["reconstruction"] + means["kl"]) if is_elbo else None,
         knn_accuracy=accuracy,
     )
+    return Evaluation(metrics, test_codes)
 
 
 @torch.inference_mode()

@@ -124,10 +124,19 @@ def _rescale_to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(scaled).astype(np.uint8))
 
 
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L" conversion
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of RGB values (..., 3), in the same units."""
+    return rgb[..., :3] @ LUMA_WEIGHTS
+
+
 def _luminance(image: Image.Image) -> np.ndarray:
-    """ITU-R 601 luma in [0, 1] (Pillow's "L" conversion), float32 H x W."""
-    grey = image if image.mode == "L" else image.convert("RGB").convert("L")
-    return np.asarray(grey, dtype=np.float32) / 255.0
+    """Luma in [0, 1] of a picture, float32 H x W."""
+    if image.mode in ("L", "LA"):
+        return np.asarray(image.getchannel("L"), dtype=np.float32) / 255.0
+    return luminance(np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0)
 
 
 def to_grayscale_ink(image: Image.Image) -> np.ndarray:
@@ -232,9 +241,8 @@ def from_canvas(rgba: np.ndarray) -> Tensor:
     if pixels.ndim != 3 or pixels.shape[2] != 4 or pixels.shape[0] < 1 or pixels.shape[1] < 1:
         raise ValueError(f"a canvas image must be H x W x 4 (RGBA), got shape {pixels.shape}")
     pixels = np.clip(np.nan_to_num(pixels.astype(np.float32)), 0.0, 255.0) / 255.0
-    luminance = pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
     try:
-        return mnist_style(luminance * pixels[..., 3])
+        return mnist_style(luminance(pixels) * pixels[..., 3])
     except ImageInputError:
         raise ImageInputError("The canvas is blank; draw a digit first.") from None
 

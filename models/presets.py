@@ -11,8 +11,8 @@ from typing import Any
 
 from models.base import Autoencoder
 from models.config import ConvConfig, DenseConfig, Objective
+from models.engine import TrainConfig
 from models.registry import get_model
-from models.training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ _PRESETS: tuple[Preset, ...] = (
     ),
 )
 PRESETS: dict[str, Preset] = {preset.name: preset for preset in _PRESETS}
+DEFAULT_PRESET = "dense_vae_2d"  # what the CLI and the Train page start from; its trained checkpoint opens the app
 
 
 def list_presets() -> list[str]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app import views
+from app import sections
+from app.catalogue import load_model
 from app.digit_input import digit_input
 from app.figures import Mark, ellipse_points, latent_figure
-from app.images import strip, to_uint8, upscale
-from app.loaders import decode_codes, latent_space, load_model
+from app.images import upscale
+from app.latent_space import decode_codes, latent_space
+from models.images import tile, to_uint8
 
 POSTERIOR_SAMPLES = 6
 
-entry = views.require_model()
+entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
 model = load_model(ref).model
@@ -23,7 +25,7 @@ st.caption(
     "Your drawing is prepared the way MNIST was made: cropped to the ink, scaled to fit 20x20, "
     "and centred by its centre of mass in a 28x28 image. Then it is encoded."
 )
-views.data_notice(space, entry, needs="the test-set scatter")
+sections.data_notice(space, entry, needs="the test-set scatter")
 
 left, right = st.columns([2, 3], gap="large")
 with left:
@@ -45,9 +47,7 @@ point = space.plane.project(mu)[0].numpy()
 ellipse, samples = None, None
 if logvar is not None:
     std = torch.exp(0.5 * logvar[0])
-    components = space.plane.components
-    covariance = (components * std.square()) @ components.T  # the posterior projected onto the plot
-    ellipse = ellipse_points(point, covariance.numpy())
+    ellipse = ellipse_points(point, space.plane.project_covariance(std.square()).numpy())
     generator = torch.Generator().manual_seed(0)
     sample_codes = mu + std * torch.randn(POSTERIOR_SAMPLES, mu.shape[1], generator=generator)
     samples = (sample_codes, space.plane.project(sample_codes).numpy())
@@ -55,13 +55,13 @@ if logvar is not None:
 with left:
     model_input, reconstruction = st.columns(2)
     with model_input:
-        views.digit(to_uint8(drawn.image)[0], "what the model sees (28x28)")
+        sections.digit(to_uint8(drawn.image[0]), "what the model sees (28x28)")
     with reconstruction:
-        views.digit(views.decoded(ref, code), "reconstruction")
+        sections.digit(sections.decoded(ref, code), "reconstruction")
     st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
     if samples is not None:
         st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (dotted: its 1σ ellipse)")
-        st.image(upscale(strip(decode_codes(ref, samples[0])), 3))
+        st.image(upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3))
 
 with right:
     figure = latent_figure(
@@ -69,4 +69,4 @@ with right:
         extra_points=None if samples is None else samples[1], clickable=False, revision=ref.path,
     )  # fmt: skip
     st.plotly_chart(figure, key="draw_chart", width="stretch")
-    views.neighbours(entry, space, code)
+    sections.neighbours(entry, space, code)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app import views
+from app import sections
 from app.figures import explore_figure
-from app.images import to_uint8
-from app.loaders import decode_plane, latent_space, test_data
+from app.latent_space import decode_plane, latent_space
 from app.picks import Pick, fresh_pick, remember
+from app.test_set import test_data
+from models.images import to_uint8
 
-entry = views.require_model()
+entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
 
@@ -24,8 +25,8 @@ if space.has_data:
     )
 else:
     st.caption("Click anywhere on the plane to decode that point; drag to zoom, double-click to reset.")
-views.data_notice(space, entry)
-views.projection_notice(space)
+sections.data_notice(space, entry)
+sections.projection_notice(space)
 
 
 @st.fragment
@@ -53,17 +54,17 @@ def details(pick: Pick | None) -> None:
         st.subheader(f"Test image #{pick.index}: a {label}")
         original, reconstruction = st.columns(2)
         with original:
-            views.digit(to_uint8(test_data(entry.info.dataset).split.images[pick.index])[0], "original")
+            sections.digit(to_uint8(test_data(entry.info.dataset).split.images[pick.index]), "original")
         with reconstruction:
-            views.digit(views.decoded(ref, code), "reconstruction")
+            sections.digit(sections.decoded(ref, code), "reconstruction")
         st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
-        views.neighbours(entry, space, code, exclude=pick.index)
+        sections.neighbours(entry, space, code, exclude=pick.index)
     else:
         st.subheader("Decoded point")
-        views.digit(decode_plane(ref, [[pick.x, pick.y]])[0], f"decoded at ({pick.x:.3f}, {pick.y:.3f})")
+        sections.digit(decode_plane(ref, [[pick.x, pick.y]])[0], f"decoded at ({pick.x:.3f}, {pick.y:.3f})")
         st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
         code = space.plane.lift(torch.tensor([[pick.x, pick.y]], dtype=torch.float32))[0].numpy()
-        views.neighbours(entry, space, code)
+        sections.neighbours(entry, space, code)
 
 
 explorer()

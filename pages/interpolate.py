@@ -6,8 +6,10 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import views
-from app.endpoints import (
+from app import sections
+from app.figures import Mark, latent_figure
+from app.images import gif_bytes, png_bytes, upscale
+from app.interpolation_ends import (
     DEFAULT_DIGITS,
     Endpoint,
     default_endpoints,
@@ -15,16 +17,15 @@ from app.endpoints import (
     endpoint_from_pick,
     random_endpoint,
 )
-from app.figures import Mark, latent_figure
-from app.images import gif_bytes, png_bytes, strip, upscale
-from app.loaders import decode_codes, latent_space
+from app.latent_space import decode_codes, latent_space
 from app.picks import fresh_pick
 from app.player import interpolation_player
+from models.images import tile
 from models.latent import interpolation_path
 
 PLAYER_FRAMES = 101  # t = 0.00, 0.01, ..., 1.00
 
-entry = views.require_model()
+entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
 ends_key, target_key, chart_key = f"interp_ends_{ref.path}", "interp_target", f"interp_chart_{ref.name}"
@@ -44,8 +45,8 @@ if clicked is not None:
 
 st.title("Interpolate between two points")
 st.caption("Z_t = Z_A (1 − t) + Z_B t. Drag the slider under the image: it is decoded live in your browser.")
-views.data_notice(space, entry, needs="choosing endpoints from test images")
-views.projection_notice(space)
+sections.data_notice(space, entry, needs="choosing endpoints from test images")
+sections.projection_notice(space)
 
 target_column, mode_column, a_column, b_column = st.columns([1, 1, 2, 2])
 target_column.radio("A click on the plot sets", ["A", "B"], key=target_key, horizontal=True)
@@ -96,8 +97,9 @@ if space.has_data:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def animated_gif(frames: np.ndarray) -> bytes:
-    return gif_bytes(frames[::2])
+def animated_gif(_frames: torch.Tensor, path_key: tuple) -> bytes:
+    """The GIF of every other frame; cached per model, endpoints and path shape (`path_key`)."""
+    return gif_bytes(_frames[::2])
 
 
 @st.fragment
@@ -106,11 +108,12 @@ def film_strip() -> None:
     strip_codes = interpolation_path(
         torch.tensor(ends["A"].code), torch.tensor(ends["B"].code), steps, spherical=spherical
     )
-    picture = upscale(strip(decode_codes(ref, strip_codes)), 4)
+    picture = upscale(tile(decode_codes(ref, strip_codes), columns=steps, gap=2), 4)
     st.image(picture, caption=f"{steps} evenly spaced steps from A (t = 0) to B (t = 1)")
     png, gif = st.columns(2)
     png.download_button("Download strip (PNG)", png_bytes(picture), f"{ref.name}_interpolation.png", "image/png")
-    gif.download_button("Download animation (GIF)", animated_gif(frames), f"{ref.name}_interpolation.gif", "image/gif")
+    animation = animated_gif(frames, (ref, ends["A"].code, ends["B"].code, spherical))
+    gif.download_button("Download animation (GIF)", animation, f"{ref.name}_interpolation.gif", "image/gif")
 
 
 film_strip()

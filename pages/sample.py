@@ -6,18 +6,20 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import views
+from app import sections
+from app.catalogue import load_model
 from app.figures import latent_figure
-from app.images import grid, upscale
-from app.loaders import decode_codes, latent_space, load_model
+from app.images import upscale
+from app.latent_space import decode_codes, latent_space
+from models.images import tile
 
-entry = views.require_model()
+entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
 variational = load_model(ref).model.variational
 
 st.title("Sample new digits")
-views.data_notice(space, entry)
+sections.data_notice(space, entry)
 if variational:
     st.caption("A VAE is trained so that codes follow N(0, I): decoding draws from that prior gives new digits.")
     source = "prior N(0, I)"
@@ -54,4 +56,4 @@ with left:
     st.plotly_chart(figure, key="sample_chart", width="stretch")
 with right:
     st.subheader(f"{count} samples from the {source}")
-    st.image(upscale(grid(decode_codes(ref, codes), columns=8), 3), caption="black diamonds on the plot")
+    st.image(upscale(tile(decode_codes(ref, codes), columns=8, gap=2), 3), caption="black diamonds on the plot")

@@ -5,22 +5,24 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import markdown, views
-from app.jobs import JobView, NameTakenError, get_queue
-from app.loaders import test_data
+from app import markdown, sections
+from app.job_queue import HEARTBEAT_SECONDS, get_queue
+from app.job_spec import NameTakenError
 from app.shell import ensure_shell, session_id
 from app.sidebar import MODEL_KEY
+from app.test_set import test_data
+from app.train_fields import field_key
 from app.train_form import model_form, next_free_name, save_copy_form, spec_from_state
-from app.train_view import (
+from app.train_panels import (
     latent_snapshot_figure,
     loss_figure,
     progress_section,
     queue_overview,
     reconstructions_section,
 )
+from app.training_job import JobSnapshot
 from models.data import DEFAULT_DATASET
 
-POLL_SECONDS = 2.0  # each poll redraws the charts: often enough to feel live, rare enough to leave the CPU to training
 JOB_KEY = "train_job"
 SUGGESTED_KEY = "train_name_suggested"  # (job id, the name it was given, the name suggested for the next run)
 
@@ -54,10 +56,10 @@ def start() -> None:
         return
     st.session_state[JOB_KEY] = job_id
     # Suggest a free name for the next run; restore_unused_name gives the name back if this run saves nothing.
-    typed, suggestion = st.session_state["train_name"], next_free_name(spec.save_name, queue.checkpoint_dir)
-    st.session_state["train_name"] = suggestion
+    typed, suggestion = st.session_state[field_key("name")], next_free_name(spec.save_name, queue.checkpoint_dir)
+    st.session_state[field_key("name")] = suggestion
     st.session_state[SUGGESTED_KEY] = (job_id, typed, suggestion)
-    st.session_state["train_overwrite"] = False
+    st.session_state[field_key("overwrite")] = False
 
 
 def restore_unused_name() -> None:
@@ -70,8 +72,8 @@ def restore_unused_name() -> None:
     if job is None or job.active:
         return
     del st.session_state[SUGGESTED_KEY]
-    if job.checkpoint is None and st.session_state.get("train_name") == suggestion:
-        st.session_state["train_name"] = original
+    if job.checkpoint is None and st.session_state.get(field_key("name")) == suggestion:
+        st.session_state[field_key("name")] = original
 
 
 restore_unused_name()
@@ -86,21 +88,21 @@ else:
     except NameTakenError as error:
         (st.warning if error.replaceable else st.error)(str(error))
         if error.replaceable:
-            st.checkbox("Replace my saved model with that name", key="train_overwrite")
+            st.checkbox("Replace my saved model with that name", key=field_key("overwrite"))
         spec = str(error)
     except ValueError as error:
         st.error(str(error))
         spec = str(error)
 data = test_data(DEFAULT_DATASET)
 if data.split is None:  # training needs the data: say why Start is off, here rather than after a failed job
-    views.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
+    sections.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
     spec = spec if isinstance(spec, str) else "the training data is not available"
 if error := st.session_state.pop("train_submit_error", None):
     st.error(error)
 st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start)
 
 
-def replay_figure(job: JobView, animate: bool) -> go.Figure:
+def replay_figure(job: JobSnapshot, animate: bool) -> go.Figure:
     """The latent snapshot, rebuilt only when a new epoch arrives (not on every poll)."""
     key = (job.id, len(job.replay.frames), animate)
     cached = st.session_state.get("_train_replay_figure")
@@ -144,9 +146,11 @@ def job_panel(job_id: str, keys: str) -> None:
             st.switch_page("pages/explore.py")
 
 
-@st.fragment(run_every=POLL_SECONDS)
+# Each poll redraws the charts and sends the heartbeat: often enough to feel live, rare enough
+# to leave the CPU to training.
+@st.fragment(run_every=HEARTBEAT_SECONDS)
 def live_job(job_id: str) -> None:
-    """Redrawn every second while the job waits or trains; one full rerun when it ends."""
+    """Redrawn every HEARTBEAT_SECONDS while the job waits or trains; one full rerun when it ends."""
     queue.heartbeat(owner)
     job_panel(job_id, "train_live")
     job = queue.get(job_id)

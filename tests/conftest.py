@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 from urllib.error import URLError
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from models.data import DataUnavailableError, Split, load_split  # noqa: E402
+from models.data import DataUnavailableError, Split, load_split
 
 
 def _load_or_skip(train: bool) -> Split:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.checkpoint import CHECKPOINT_DIR, read_info
+from models.checkpoint import read_info
+from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
-from models.latent import PlotView
+from models.latent import PlotView, square_bounds
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # first runs import torch and encode the test set
@@ -26,6 +28,12 @@ def _app(page: str | None = None) -> AppTest:
         app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
+
+
+def _wait_for_job_end(queue: object, job_id: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while queue.get(job_id).active and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _markdown(app: AppTest) -> str:
@@ -98,10 +106,8 @@ def _image_captions(app: AppTest) -> list[str]:
 def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
-
-    from app import jobs
-    from models.checkpoint import USER_DIR_ENV
+    from app import job_queue as jobs
+    from models.checkpoint_store import USER_DIR_ENV
 
     monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
     queue = jobs.JobQueue(tmp_path)
@@ -116,9 +122,7 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     app.button(key="train_start").click().run()
     assert not app.exception, [e.value for e in app.exception]
     job_id = app.session_state["train_job"]
-    deadline = time.monotonic() + 120
-    while queue.get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.5)
+    _wait_for_job_end(queue, job_id)
     app.run()
     assert queue.get(job_id).state is jobs.JobState.FINISHED
     assert queue.get(job_id).spec.training.batch_size == 64
@@ -167,7 +171,8 @@ def test_a_model_with_more_than_two_latent_dimensions_is_shown_by_pca(
 ) -> None:
     import torch
 
-    from models.checkpoint import USER_DIR_ENV, CheckpointInfo, save_checkpoint
+    from models.checkpoint import CheckpointInfo, save_checkpoint
+    from models.checkpoint_store import USER_DIR_ENV
     from models.config import DenseConfig
     from models.registry import get_model
 
@@ -188,14 +193,14 @@ def test_a_model_with_more_than_two_latent_dimensions_is_shown_by_pca(
 def test_without_data_every_page_says_so_and_still_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ) -> None:
-    from app import loaders
+    from app import latent_space, test_set
     from models.data import DATA_DIR_ENV
 
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no_data"))
-    loaders._latent_space.clear()
+    latent_space._latent_space.clear()
     try:
         app = _app()  # starts the download in the background; it fails at once (offline)
-        loaders.test_set_loader("mnist", str(tmp_path / "no_data")).wait(timeout=30)
+        test_set.test_set_loader("mnist", str(tmp_path / "no_data")).wait(timeout=30)
         for page in PAGES:
             app.switch_page(page).run()
             assert not app.exception, (page, [e.value for e in app.exception])
@@ -209,20 +214,18 @@ def test_without_data_every_page_says_so_and_still_works(
         app.selectbox(key="model_path").set_value(str(path))
         app.switch_page("pages/explore.py").run()
         layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
-        stored = loaders.square(PlotView.from_dict(read_info(path).view, 2).bounds)
+        stored = square_bounds(PlotView.from_dict(read_info(path).view, 2).bounds)
         assert layout["xaxis"]["range"] == pytest.approx(list(stored[0]))
         assert layout["xaxis"]["range"] != pytest.approx([-3.0, 3.0])
     finally:
-        loaders._latent_space.clear()
+        latent_space._latent_space.clear()
 
 
 def test_train_page_shows_the_name_it_will_use_and_a_failed_run_gives_the_name_back(
     mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ) -> None:
-    import time
-
-    from app import jobs
-    from models.checkpoint import USER_DIR_ENV
+    from app import job_queue as jobs
+    from models.checkpoint_store import USER_DIR_ENV
 
     monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
     # This queue's data directory is empty and the network is off: its jobs fail before an epoch.
@@ -237,9 +240,7 @@ def test_train_page_shows_the_name_it_will_use_and_a_failed_run_gives_the_name_b
     app.number_input(key="train_subset").set_value(512).run()
     app.button(key="train_start").click().run()
     job_id = app.session_state["train_job"]
-    deadline = time.monotonic() + 60
-    while queue.get(job_id).active and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_for_job_end(queue, job_id)
     app.run()
     assert queue.get(job_id).state is jobs.JobState.FAILED
     assert app.text_input(key="train_name").value == "doomed"  # nothing was saved: the name is free again

@@ -28,7 +28,7 @@ def _run_every_page(app: AppTest) -> None:
 def test_every_hostile_file_is_skipped_and_named_and_every_page_still_renders(
     mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models.checkpoint import USER_DIR_ENV
+    from models.checkpoint_store import USER_DIR_ENV
 
     bad = [make(tmp_path) for make in HOSTILE.values()]
     kept = missing_metric(tmp_path)
@@ -81,14 +81,14 @@ def stalled_mirror() -> Iterator[str]:
 def test_a_stalled_network_never_holds_a_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stalled_mirror: str
 ) -> None:
-    from app import loaders
+    from app import latent_space, test_set
     from models import data
 
     empty = tmp_path / "data"
     monkeypatch.setenv(data.DATA_DIR_ENV, str(empty))
     monkeypatch.setenv(data.MIRROR_ENV, stalled_mirror)
     monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT", 3.0)
-    loaders._latent_space.clear()
+    latent_space._latent_space.clear()
     try:
         app = AppTest.from_file(ENTRY_POINT, default_timeout=60)
         started = time.perf_counter()
@@ -101,7 +101,7 @@ def test_a_stalled_network_never_holds_a_page(
         assert app.button(key="train_start").disabled
         assert not empty.exists(), "no folder is created before anything has arrived"
 
-        loaders.test_set_loader("mnist", str(empty)).wait(timeout=60)
+        test_set.test_set_loader("mnist", str(empty)).wait(timeout=60)
         app.switch_page("pages/train.py").run()
         warning = " ".join(w.value for w in app.warning)
         assert "no answer within 3 s" in warning and "Start is off" in warning
@@ -110,4 +110,4 @@ def test_a_stalled_network_never_holds_a_page(
         assert len(app.get("plotly_chart")) == 1  # the plane, decodable without data
         assert sum("not available" in w.value for w in app.warning) == 1  # one message per page
     finally:
-        loaders._latent_space.clear()
+        latent_space._latent_space.clear()

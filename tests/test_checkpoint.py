@@ -16,17 +16,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from models import checkpoint
+from models import checkpoint, checkpoint_store
 from models.checkpoint import (
     CheckpointError,
     CheckpointInfo,
-    clean_stale_temporaries,
     inspect_checkpoint,
     load_checkpoint,
     read_info,
-    safe_checkpoint_name,
     save_checkpoint,
 )
+from models.checkpoint_store import CHECKPOINT_DIR, clean_stale_temporaries, safe_checkpoint_name
 from models.config import DenseConfig
 from models.presets import PRESETS, list_presets
 from models.registry import get_model
@@ -150,7 +149,7 @@ def test_failed_write_keeps_the_last_good_checkpoint(tmp_path: Path, monkeypatch
     def disk_full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkpoint.os, "replace", disk_full)
+    monkeypatch.setattr(checkpoint_store.os, "replace", disk_full)
     with pytest.raises(OSError, match="No space"):
         save_checkpoint(
             path, get_model("dense_vae", DenseConfig(hidden=(8,))), CheckpointInfo(model="dense_vae", config=SMALL)
@@ -184,7 +183,7 @@ def test_missing_file(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "absent.safetensors")
 
 
-SHIPPED_CONV_VAE = checkpoint.CHECKPOINT_DIR / "conv_vae_2d.safetensors"
+SHIPPED_CONV_VAE = CHECKPOINT_DIR / "conv_vae_2d.safetensors"
 
 
 def test_every_metadata_length_saves_and_loads(tmp_path: Path) -> None:
@@ -268,5 +267,5 @@ def test_a_shipped_model_is_never_replaced(spelling: str) -> None:
     before = SHIPPED_CONV_VAE.read_bytes()
     model, info = load_checkpoint(SHIPPED_CONV_VAE)
     with pytest.raises(CheckpointError, match="ships with the app"):
-        save_checkpoint(spelling.format(dir=checkpoint.CHECKPOINT_DIR), model, replace(info, title="mine now"))
+        save_checkpoint(spelling.format(dir=CHECKPOINT_DIR), model, replace(info, title="mine now"))
     assert SHIPPED_CONV_VAE.read_bytes() == before

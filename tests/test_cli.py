@@ -15,7 +15,8 @@ from safetensors.torch import load_file
 
 from models import evaluate as evaluate_cli
 from models import train as train_cli
-from models.checkpoint import CHECKPOINT_DIR, USER_DIR_ENV, load_checkpoint
+from models.checkpoint import load_checkpoint
+from models.checkpoint_store import CHECKPOINT_DIR, USER_DIR_ENV
 from models.data import MIRROR_ENV, Split, data_dir
 from models.latent import PlotView, plot_view
 from models.metrics import encode_all

@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import http.server
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 
 from models import data
 from models.data import DataUnavailableError, Split, data_dir, load_split
+from tools.browser import serving
 
 
 def test_test_split_is_an_in_memory_tensor(mnist_test: Split) -> None:
@@ -77,12 +77,8 @@ def mirror(tmp_path_factory: pytest.TempPathFactory, mnist_test: Split) -> Itera
         (served / f"{name}.gz").write_bytes(archive)
         checksums[f"{name}.gz"] = hashlib.md5(archive).hexdigest()
     handler = functools.partial(QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", checksums
-    server.shutdown()
-    server.server_close()
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield f"{url}/", checksums
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

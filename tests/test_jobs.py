@@ -11,22 +11,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.jobs import (
-    JobQueue,
-    JobSpec,
-    JobState,
-    JobView,
-    LossHistory,
-    NameTakenError,
-    eta_seconds,
-    get_queue,
-    load_replay,
-)
-from models.checkpoint import CHECKPOINT_DIR, CheckpointInfo, load_checkpoint, save_checkpoint
+from app.job_queue import JobQueue, get_queue
+from app.job_spec import JobSpec, NameTakenError
+from app.training_job import JobSnapshot, JobState
+from models.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from models.checkpoint_store import CHECKPOINT_DIR
 from models.config import ConvConfig, DenseConfig
 from models.data import Split, raw_folder
+from models.engine import TrainConfig
 from models.registry import get_model
-from models.training import StepProgress, TrainConfig
+from models.replay import load_replay
 
 SMALL = DenseConfig(hidden=(32,))
 TINY = TrainConfig(epochs=2, batch_size=64, subset=256, knn_reference=200)  # 4 steps per epoch
@@ -74,7 +68,7 @@ def _wait_until(condition: Callable[[], bool], what: str, timeout: float = TIMEO
         time.sleep(0.01)
 
 
-def _wait_state(queue: JobQueue, job_id: str, *states: JobState) -> JobView:
+def _wait_state(queue: JobQueue, job_id: str, *states: JobState) -> JobSnapshot:
     def reached() -> bool:
         view = queue.get(job_id)
         return view is not None and view.state in states
@@ -127,7 +121,7 @@ def test_job_runs_to_finished_with_checkpoint_and_replay(make_queue, mnist_test:
     assert done.progress is not None and done.progress.global_step == done.progress.total_steps == 8
     assert len(done.curve.steps) == 8 and set(done.curve.losses) == {"total", "reconstruction", "kl", "penalty"}
     assert [view.id for view in queue.jobs_for("alice")] == [submitted.id] and queue.jobs_for("bob") == []
-    assert queue.running() is None and queue.waiting() == [] and queue.position(submitted.id) is None
+    assert queue.running() is None and queue.waiting() == [] and queue.get(submitted.id).position is None
 
 
 def test_one_job_at_a_time_in_fifo_order(make_queue) -> None:
@@ -138,7 +132,7 @@ def test_one_job_at_a_time_in_fifo_order(make_queue) -> None:
 
     running = queue.running()
     assert running is not None and running.id == first.id and running.eta is not None and running.eta > 0
-    assert queue.position(second.id) == 1 and queue.position(first.id) is None
+    assert queue.get(second.id).position == 1 and queue.get(first.id).position is None
     assert [view.id for view in queue.waiting()] == [second.id] and queue.get(second.id).state is JobState.QUEUED  # type: ignore[union-attr]
 
     assert queue.stop(first.id, "alice")
@@ -184,7 +178,7 @@ def test_stopping_a_queued_job_means_it_never_runs_and_only_the_owner_may_stop(m
     assert queue.stop(queued.id, "bob")
     removed = queue.get(queued.id)
     assert removed is not None and removed.state is JobState.STOPPED and removed.position is None
-    assert queue.position(after.id) == 1
+    assert queue.get(after.id).position == 1
 
     assert queue.stop(blocker.id, "alice")
     _wait_state(queue, after.id, JobState.FINISHED)
@@ -333,28 +327,8 @@ def test_a_finished_model_can_be_saved_again_under_another_name(make_queue, tmp_
     assert load_checkpoint(path).info.title == "my_copy"
 
 
-def test_loss_history_thins_by_averaging() -> None:
-    history = LossHistory(max_points=10)
-    for step in range(1, 1001):
-        history.add(step, {"total": float(step), "kl": 1.0})
-    curve = history.curve()
-    assert len(curve.steps) <= 10 and curve.width == 128
-    assert curve.losses["total"] == curve.steps  # each point averages the same steps on both axes
-    assert set(curve.losses["kl"]) == {1.0}
-    assert curve.steps[0] == pytest.approx((1 + 128) / 2) and curve.steps[-1] == pytest.approx((897 + 1000) / 2)
-    with pytest.raises(TypeError):
-        curve.losses["total"] = ()  # type: ignore[index]
-
-
-def test_eta_extrapolates_the_pace_so_far() -> None:
-    progress = StepProgress(1, 10, 100, 10, 100, {}, elapsed=5.0, images_per_s=256.0)
-    assert eta_seconds(progress) == pytest.approx(45.0)
-    assert eta_seconds(progress._replace(global_step=100)) == 0.0
-    assert eta_seconds(progress._replace(global_step=0)) is None and eta_seconds(None) is None
-
-
 def test_get_queue_is_one_instance_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app import jobs
+    from app import job_queue as jobs
 
     monkeypatch.setattr(jobs, "_QUEUE", None)  # as in a fresh server process
     created: list[JobQueue] = []

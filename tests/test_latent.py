@@ -9,14 +9,13 @@ from models.latent import (
     PlaneProjection,
     PlotView,
     fit_plane,
+    grid_points,
     interpolation_path,
     latent_bounds,
-    latent_grid,
     lerp,
     nearest,
     plot_view,
     slerp,
-    tile_images,
 )
 
 
@@ -93,7 +92,7 @@ def test_interpolation_path_shape_and_spacing() -> None:
 
 
 def test_grid_is_row_major_with_y_descending() -> None:
-    grid = latent_grid((-1.0, 1.0), (10.0, 20.0), 3)
+    grid = grid_points((-1.0, 1.0), (10.0, 20.0), 3)
     assert grid.shape == (9, 2)
     expected = torch.tensor(
         [
@@ -109,35 +108,6 @@ def test_grid_is_row_major_with_y_descending() -> None:
         ]
     )
     assert torch.equal(grid, expected)
-
-
-def test_tile_images_places_image_i_at_row_i_div_cols() -> None:
-    rows, cols = 2, 3
-    # Image i is filled with the value i, so each 28 x 28 block tells where it came from.
-    images = torch.arange(rows * cols, dtype=torch.float32).view(-1, 1, 1, 1).expand(-1, 1, 28, 28)
-    picture = tile_images(images, rows, cols)
-    assert picture.shape == (rows * 28, cols * 28)
-    for index in range(rows * cols):
-        row, col = divmod(index, cols)
-        block = picture[row * 28 : (row + 1) * 28, col * 28 : (col + 1) * 28]
-        assert torch.all(block == index), f"image {index} is not at row {row}, column {col}"
-    # Fewer images leave black cells; more is an error.
-    partial = tile_images(images[:4], rows, cols)
-    assert torch.all(partial[28:, 28:] == 0) and torch.all(partial[28:, :28] == 3)
-    with pytest.raises(ValueError):
-        tile_images(images, 1, 2)
-
-
-def test_grid_decoded_and_tiled_reads_like_a_plot() -> None:
-    # "Decode" each point into an image whose pixels hold its x (left half) and y (right half).
-    n = 4
-    grid = latent_grid((0.0, 3.0), (0.0, 3.0), n)
-    images = torch.zeros(n * n, 1, 28, 28)
-    images[:, 0, :, :14] = grid[:, 0].view(-1, 1, 1)
-    images[:, 0, :, 14:] = grid[:, 1].view(-1, 1, 1)
-    picture = tile_images(images, n, n)
-    assert picture[0, 0] == 0.0 and picture[0, 14] == 3.0  # top-left cell: (x_min, y_max)
-    assert picture[-1, -28] == 3.0 and picture[-1, -1] == 0.0  # bottom-right cell: (x_max, y_min)
 
 
 def _plane_data(count: int = 500, dim: int = 6, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -8,9 +8,9 @@ import torch
 from models.base import LossTerms, ModelOutput
 from models.config import ConvConfig, DenseConfig, Objective
 from models.data import Split
+from models.engine import make_optimizer
 from models.presets import PRESETS, list_presets
 from models.registry import get_model
-from models.training import make_optimizer
 
 
 @pytest.fixture(params=list_presets())

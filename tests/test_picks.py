@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.figures import GRID_CUSTOMDATA
+from app.figures import EMPTY_SPACE
 from app.picks import Pick, pick_from_event
 
 COUNT = 10_000
@@ -23,7 +23,7 @@ def _event(*points: dict) -> SimpleNamespace:
         ({"x": 0.5, "y": -1.0, "customdata": [9999]}, Pick(0.5, -1.0, 9999)),
         ({"x": 0.5, "y": -1.0, "customdata": 7.0}, Pick(0.5, -1.0, 7)),
         ({"x": "0.5", "y": "-1", "customdata": 3}, Pick(0.5, -1.0, 3)),
-        ({"x": 2, "y": 3, "customdata": GRID_CUSTOMDATA}, Pick(2.0, 3.0, None)),
+        ({"x": 2, "y": 3, "customdata": EMPTY_SPACE}, Pick(2.0, 3.0, None)),
         ({"x": 2, "y": 3}, Pick(2.0, 3.0, None)),
     ],
 )
@@ -56,7 +56,7 @@ def test_forged_events_are_ignored(point: dict) -> None:
 
 def test_without_data_every_digit_index_is_out_of_range() -> None:
     assert pick_from_event(_event({"x": 0.5, "y": 0.5, "customdata": 0}), 0) is None
-    assert pick_from_event(_event({"x": 0.5, "y": 0.5, "customdata": GRID_CUSTOMDATA}), 0) == Pick(0.5, 0.5, None)
+    assert pick_from_event(_event({"x": 0.5, "y": 0.5, "customdata": EMPTY_SPACE}), 0) == Pick(0.5, 0.5, None)
 
 
 @pytest.mark.parametrize("event", [None, {}, SimpleNamespace(), _event(), SimpleNamespace(selection=None), 42])

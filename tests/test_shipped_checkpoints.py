@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.endpoints import DEFAULT_DIGITS
-from models.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint, read_info
+from app.interpolation_ends import DEFAULT_DIGITS
+from models.checkpoint import load_checkpoint, read_info
+from models.checkpoint_store import CHECKPOINT_DIR, list_checkpoints
 from models.data import Split
+from models.engine import TrainConfig
 from models.latent import PlotView
-from models.metrics import clear_example, encode_all, evaluate
-from models.training import TrainConfig
+from models.metrics import clear_example, compute_metrics, encode_all
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 SHIPPED = list_checkpoints(CHECKPOINT_DIR)
@@ -39,9 +40,8 @@ def test_shipped_checkpoint_loads_and_is_documented(path: Path) -> None:
 def test_stored_metrics_match_a_fresh_evaluation(path: Path, mnist_train: Split, mnist_test: Split) -> None:
     model, info = load_checkpoint(path)
     training = TrainConfig(**info.training)
-    metrics = evaluate(
-        model, mnist_test, mnist_train.sample(training.knn_reference, training.seed), training.knn_k, training.seed
-    )
+    reference = mnist_train.sample(training.knn_reference, training.seed)
+    metrics = compute_metrics(model, mnist_test, reference, training.knn_k, training.seed).metrics
     for name, stored in info.metrics.items():
         fresh = getattr(metrics, name)
         if stored is None:  # e.g. the ELBO of a plain autoencoder

@@ -9,8 +9,8 @@ import torch
 
 from models.config import DenseConfig
 from models.data import Split
+from models.engine import EpochResult, StepProgress, TrainConfig, TrainingFinished, train
 from models.registry import get_model
-from models.training import EpochResult, StepProgress, TrainConfig, TrainingFinished, train
 
 TINY = TrainConfig(epochs=2, batch_size=64, subset=640, knn_reference=500)
 

@@ -1,6 +1,6 @@
 """The app as a person meets it, timed in headless Chromium against `streamlit run`.
 
-    python tests/benchmarks/bench_app.py [--clicks 20] [--json out.json]
+    python -m tests.benchmarks.bench_app [--clicks 20] [--json out.json]
 
 Figures:
 - start-up: seconds from launching the server to an interactive scatter (cold: torch
@@ -20,7 +20,6 @@ Targets (issue 3): click-to-image median under 300 ms, drag at 30+ updates/s.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -29,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from models.checkpoint import CHECKPOINT_DIR, load_checkpoint
+from models.checkpoint import load_checkpoint
+from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import load_split
-from tests.e2e.conftest import (
+from tests.benchmarks.report import report
+from tools.browser import (
     CHROMIUM_ARGS,
     StreamlitServer,
     chromium_path,
@@ -291,10 +290,7 @@ def main() -> int:
         print(f"default training run: {training['train_run_s']} s, the page showed {training['train_images_per_s']} "
               f"images/s; meanwhile another session's click-to-image median {busy} ms "
               f"(idle {figures['click_to_image_ms_median']} ms)")  # fmt: skip
-    print(json.dumps(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
-    return 0
+    return report(figures, args.json)
 
 
 if __name__ == "__main__":

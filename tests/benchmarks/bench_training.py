@@ -1,6 +1,6 @@
 """Training and inference speed of the dense 2-D VAE, measured against references in one run.
 
-    python tests/benchmarks/bench_training.py [--rounds 5] [--steps 40] [--json out.json]
+    python -m tests.benchmarks.bench_training [--rounds 5] [--steps 40] [--json out.json]
 
 Figures (all from this run, so a busy machine slows both sides alike):
 - images/s of the project's engine (`models.training.train`) against a reference loop
@@ -17,7 +17,6 @@ Targets (issue 2): engine >= 3x the reference, >= 40% of the matmul rate.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -25,11 +24,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from models.data import data_dir, load_split
+from models.engine import StepProgress, TrainConfig, configure_torch, train
 from models.presets import get_preset
-from models.training import StepProgress, TrainConfig, configure_torch, train
+from tests.benchmarks.report import report
 
 BATCH = 128
 PRESET = "dense_vae_2d"
@@ -161,10 +159,7 @@ def main() -> int:
         f"{figures['fraction_of_matmul']:.0%} (target >= 40%)"
     )
     print(f"encode 10k: {encode_median:.1f} ms median; decode 1: {decode_median:.3f} ms median")
-    print(json.dumps(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
-    return 0
+    return report(figures, args.json)
 
 
 if __name__ == "__main__":

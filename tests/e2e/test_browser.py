@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import CHECKPOINT_DIR, load_checkpoint
+from models.checkpoint import load_checkpoint
+from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
-from tests.e2e.conftest import StreamlitServer, open_page, plot_point, screen_point, wait_idle
+from tools.browser import StreamlitServer, open_page, plot_point, screen_point, wait_idle
 
 pytestmark = pytest.mark.e2e
 DEFAULT_MODEL = CHECKPOINT_DIR / "dense_vae_2d.safetensors"
@@ -52,8 +53,11 @@ def test_click_on_a_digit_shows_it_and_its_reconstruction(
     page.get_by_text("reconstruction", exact=True).wait_for(timeout=30_000)
     images = page.locator("[data-testid='stImage'] img")
     assert images.count() >= 3  # original, reconstruction, neighbours
-    for i in range(images.count()):
-        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function(  # every picture arrives and decodes
+        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+        ".every((img) => img.complete && img.naturalWidth > 0)",
+        timeout=30_000,
+    )
 
 
 def test_click_on_empty_space_decodes_that_point(page: object, server: StreamlitServer) -> None:

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import StreamlitServer, open_page, wait_idle
+from tools.browser import StreamlitServer, open_page, set_number, wait_idle
 
 pytestmark = pytest.mark.e2e
-
-
-def set_number(page: object, label: str, value: int) -> None:
-    field = page.get_by_role("spinbutton", name=label)
-    field.fill(str(value))
-    field.press("Enter")
-    wait_idle(page)
 
 
 def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServer, user_checkpoints: Path) -> None:

@@ -6,7 +6,6 @@ import http.server
 import io
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,23 +14,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from models.checkpoint import load_checkpoint
-from tests.e2e.conftest import StreamlitServer, open_page, wait_idle
+from tools.browser import StreamlitServer, open_page, serving, set_number, set_text, wait_idle
 
 pytestmark = pytest.mark.e2e
-
-
-def set_number(page: object, label: str, value: int) -> None:
-    field = page.get_by_role("spinbutton", name=label)
-    field.fill(str(value))
-    field.press("Enter")
-    wait_idle(page)
-
-
-def set_text(page: object, label: str, value: str) -> None:
-    field = page.get_by_role("textbox", name=label)
-    field.fill(value)
-    field.press("Enter")
-    wait_idle(page)
 
 
 def start_job(
@@ -60,12 +45,8 @@ def counting_host() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    server.shutdown()
-    server.server_close()
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield url, requests
 
 
 def test_a_title_is_shown_as_text_to_everyone_and_loads_nothing(
@@ -133,6 +114,18 @@ def _encoded(page: object) -> str:
     return page.get_by_text("Encoded at").inner_text()
 
 
+def _encoded_after(page: object, before: str) -> str:
+    """The "Encoded at" line once it differs from `before` (the rerun that changes it has run)."""
+    page.wait_for_function(
+        "(before) => { const e = [...document.querySelectorAll('p')].find(p => p.innerText.startsWith('Encoded at'));"
+        " return e && e.innerText !== before; }",
+        arg=before,
+        timeout=60_000,
+    )
+    wait_idle(page)
+    return page.get_by_text("Encoded at").inner_text()
+
+
 def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, server: StreamlitServer) -> None:
     open_page(page, f"{server.url}/draw")
     canvas = page.locator("canvas.upper-canvas").first
@@ -149,9 +142,7 @@ def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, se
         {"name": "zero.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
     )
     page.get_by_text("zero.png").wait_for(timeout=30_000)
-    wait_idle(page)
-    uploaded = _encoded(page)
-    assert uploaded != drawn  # the picture just uploaded is the input now
+    uploaded = _encoded_after(page, drawn)  # the picture just uploaded is the input now
 
     page.get_by_role("tab", name="Draw").click()
     assert canvas.evaluate("c => c.parentElement.querySelector('canvas.lower-canvas') !== null")
@@ -162,12 +153,7 @@ def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, se
     )
     assert strokes > 500, "the drawing is still on the canvas after switching tabs"
     _stroke(page, canvas, [(0.3, 0.5), (0.7, 0.5)])  # a new stroke makes the drawing the input again
-    page.wait_for_function(
-        "(before) => { const e = [...document.querySelectorAll('p')].find(p => p.innerText.startsWith('Encoded at'));"
-        " return e && e.innerText !== before; }",
-        arg=uploaded,
-        timeout=60_000,
-    )
+    _encoded_after(page, uploaded)
 
 
 def test_a_server_killed_mid_epoch_keeps_the_last_epoch_and_leaves_no_litter(

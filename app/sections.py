@@ -6,10 +6,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app.images import grid, to_uint8, upscale
-from app.loaders import CheckpointEntry, DataStatus, LatentSpace, ModelRef, decode_codes, test_data
+from app.catalogue import CheckpointEntry, ModelRef
+from app.images import upscale
+from app.latent_space import LatentSpace, decode_codes
 from app.shell import ensure_shell
 from app.sidebar import current_entry
+from app.test_set import DataStatus, test_data
+from models.images import tile
 from models.latent import nearest
 
 DIGIT_SCALE = 10  # upscaled with nearest neighbour before the browser scales it to the column: crisp at any size
@@ -66,8 +69,9 @@ def projection_notice(space: LatentSpace) -> None:
         )
 
 
-def digit(image: np.ndarray, caption: str) -> None:
-    """One uint8 28x28 image, upscaled crisply, as wide as its column (so two side by side never overlap)."""
+def digit(image: torch.Tensor, caption: str) -> None:
+    """One uint8 image ((1, 28, 28) or (28, 28)), upscaled crisply, as wide as its column (so two side
+    by side never overlap)."""
     st.image(upscale(image, DIGIT_SCALE), caption=caption, width="stretch")
 
 
@@ -78,12 +82,11 @@ def neighbours(entry: CheckpointEntry, space: LatentSpace, code: np.ndarray, exc
         return
     found = nearest(torch.from_numpy(space.codes), torch.as_tensor(code, dtype=torch.float32), NEIGHBOURS + 1)
     indices = [int(i) for i in found.indices if int(i) != exclude][:NEIGHBOURS]
-    images = to_uint8(split.images[indices])
     labels = ", ".join(str(int(space.labels[i])) for i in indices)
     st.markdown(f"**Nearest test images** (labels {labels})")
-    st.image(upscale(grid(images, columns=4), 3), width=min(4 * 28 * 3, 420))
+    st.image(upscale(tile(split.images[indices], columns=4, gap=2), 3), width=min(4 * 28 * 3, 420))
 
 
-def decoded(ref: ModelRef, code: np.ndarray) -> np.ndarray:
-    """The uint8 28x28 decoding of one latent code."""
+def decoded(ref: ModelRef, code: np.ndarray) -> torch.Tensor:
+    """The uint8 (1, 28, 28) decoding of one latent code."""
     return decode_codes(ref, np.asarray(code, dtype=np.float32)[None])[0]

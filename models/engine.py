@@ -1,4 +1,4 @@
-"""The training engine shared by the CLI and the app.
+"""The training engine shared by the CLI and the app (pure PyTorch: it knows no file format).
 
 `train(...)` is a generator: it yields a `StepProgress` after every optimiser step, an
 `EpochResult` (with test metrics) after every epoch, and finally one `TrainingFinished`
@@ -12,17 +12,16 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import torch
+from torch import Tensor
 
 from models.base import Autoencoder
-from models.checkpoint import CheckpointInfo
 from models.data import Split
-from models.latent import plot_view
 from models.losses import corrupt
-from models.metrics import EvalMetrics, encode_all, evaluate
+from models.metrics import EvalMetrics, compute_metrics
 from models.text import count_of
 
 # A healthy run never climbs far above its first loss; one that does has diverged even if
@@ -77,6 +76,7 @@ class EpochResult(NamedTuple):
     train: dict[str, float]  # mean loss terms over the epoch's steps
     test: EvalMetrics
     elapsed: float
+    test_codes: Tensor  # (N, latent_dim) posterior means of the test images after this epoch
 
 
 class TrainingFinished(NamedTuple):
@@ -160,25 +160,16 @@ def train(
             )  # fmt: skip
         train_seconds += time.perf_counter() - epoch_start
 
-        test = evaluate(model, test_split, reference, k=config.knn_k, seed=config.seed)
+        test, test_codes = compute_metrics(model, test_split, reference, k=config.knn_k, seed=config.seed)
         if _diverged(test.total, first_loss):
             model.load_state_dict(last_good)
             yield TrainingFinished("diverged", epoch - 1, _divergence_message(epoch, None, config))
             return
         last_good = copy.deepcopy(model.state_dict())
         train_means = {name: value / steps_per_epoch for name, value in sums.items()}
-        yield EpochResult(epoch, train_means, test, time.perf_counter() - start)
+        yield EpochResult(epoch, train_means, test, time.perf_counter() - start, test_codes)
 
     yield TrainingFinished("finished", config.epochs, f"Trained {count_of(config.epochs, 'epoch')}.")
-
-
-def epoch_info(info: CheckpointInfo, model: Autoencoder, result: EpochResult, test: Split) -> CheckpointInfo:
-    """The checkpoint info to save after an epoch: its number, test metrics and the plot view.
-
-    The view (plane and ranges of the test codes) lets the app draw the model without the data.
-    """
-    view = plot_view(encode_all(model, test.images)).to_dict()
-    return replace(info, epochs=result.epoch, metrics=result.test.to_dict(), view=view, created="")
 
 
 def make_optimizer(model: Autoencoder, lr: float) -> torch.optim.Optimizer:

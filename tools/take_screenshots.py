@@ -1,8 +1,8 @@
-"""Refresh the README's screenshots: `python tests/e2e/take_screenshots.py`.
+"""Refresh the README's screenshots: `python -m tools.take_screenshots` (from the repository root).
 
 Starts the app with `streamlit run`, drives each page in headless Chromium the way a
 person would (a click on Explore, the default path on Interpolate, a stroke on Draw) and
-writes PNGs to tests/e2e/screenshots/.
+writes PNGs to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tools.browser import CHROMIUM_ARGS, StreamlitServer, chromium_path, open_page, screen_point, wait_idle
 
-from tests.e2e.conftest import CHROMIUM_ARGS, StreamlitServer, chromium_path, open_page, screen_point, wait_idle
-
-OUT = Path(__file__).resolve().parent / "screenshots"
+OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 960}
 
 
@@ -74,7 +72,7 @@ def train(page: object, url: str) -> None:
         field.press("Enter")
         wait_idle(page)
     name = page.get_by_role("textbox", name="Save as (file name)")
-    name.fill("screenshot_run")
+    name.fill(f"screenshot_run_{page.viewport_size['width']}")
     name.press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Start training").click()

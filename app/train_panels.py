@@ -1,6 +1,6 @@
 """What the Train page shows about a job: progress, loss curves, the forming latent space, replay.
 
-Everything is drawn from a `JobView` (an immutable snapshot from the queue), so the
+Everything is drawn from a `JobSnapshot` (an immutable snapshot from the queue), so the
 polling fragment can redraw it every second without touching the training thread.
 """
 
@@ -9,12 +9,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
 from app import markdown
 from app.figures import DIGIT_COLORS
-from app.images import strip, to_uint8, upscale
-from app.jobs import JobState, JobView, Replay
+from app.images import upscale
+from app.training_job import JobSnapshot, JobState
+from models.images import tile
 from models.latent import Bounds, plot_view
+from models.replay import Replay
 
 STATE_TEXT = {
     JobState.QUEUED: "waiting in the queue",
@@ -35,7 +38,7 @@ def describe_duration(seconds: float | None) -> str:
     return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
 
 
-def progress_section(job: JobView) -> None:
+def progress_section(job: JobSnapshot) -> None:
     """Progress bar with epoch, step, images/s and time left; the final message when done."""
     progress = job.progress
     if job.state is JobState.QUEUED:
@@ -60,7 +63,7 @@ def progress_section(job: JobView) -> None:
         box(job.message)
 
 
-def loss_figure(job: JobView) -> go.Figure:
+def loss_figure(job: JobSnapshot) -> go.Figure:
     """Per-step training losses (thinned) as lines, per-epoch test losses as diamonds.
 
     Reconstruction and total (hundreds of nats) use the left axis; KL and penalties (a few
@@ -148,13 +151,12 @@ def latent_snapshot_figure(replay: Replay, epoch_index: int = -1, animate: bool 
 def reconstructions_section(replay: Replay) -> None:
     """The fixed test digits and their reconstructions after the latest epoch."""
     latest = replay.frames[-1]
-    originals = to_uint8(replay.digits.float() / 255)
-    rebuilt = to_uint8(latest.reconstructions.float() / 255)
-    st.image(upscale(np.concatenate([strip(originals), strip(rebuilt)], axis=0), 3),
+    both = torch.cat([replay.digits, latest.reconstructions])
+    st.image(upscale(tile(both, columns=len(replay.digits), gap=2), 3),
              caption=f"top: test digits · bottom: reconstructions after epoch {latest.epoch}")  # fmt: skip
 
 
-def queue_overview(running: JobView | None, waiting: list[JobView], owner: str) -> None:
+def queue_overview(running: JobSnapshot | None, waiting: list[JobSnapshot], owner: str) -> None:
     """What the server is training now, for everyone, and how many jobs wait."""
     if running is None and not waiting:
         st.caption("The training queue is empty: a new job starts at once.")

@@ -7,7 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from app.loaders import LatentSpace, ModelRef, clear_example_index
+from app.catalogue import ModelRef
+from app.latent_space import LatentSpace, clear_example_index
 from app.picks import Pick
 
 # Without data the default path crosses the plane's centre diagonally.

@@ -1,0 +1,152 @@
+"""The fields of the Train page's model builder, as one object, and the `JobSpec` they describe.
+
+Every widget of the builder keeps its value in the session state under `field_key(name)`;
+`TrainFields` reads and writes all of them at once, so no key is spelled in two places.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import MutableMapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from app.job_spec import JobSpec
+from models.config import ConvConfig, DenseConfig, Objective
+from models.data import DEFAULT_DATASET
+from models.engine import TrainConfig
+from models.presets import DEFAULT_PRESET, Preset
+
+KEY_PREFIX = "train_"
+CUSTOM = "custom"  # the preset choice for a model built by hand
+# 5 epochs of the dense 2-D VAE: about a minute on a laptop CPU, and the clusters are clear.
+DEFAULT_EPOCHS = 5
+VARIANTS = ("plain", "denoising", "sparse", "contractive")
+KINDS = ("Dense", "Convolutional")
+FAMILIES = {("Dense", False): "dense_ae", ("Dense", True): "dense_vae", ("Convolutional", False): "conv_ae",
+            ("Convolutional", True): "conv_vae"}  # fmt: skip
+
+
+def field_key(name: str) -> str:
+    """The session-state key (and widget key) of a builder field."""
+    return KEY_PREFIX + name
+
+
+@dataclass
+class TrainFields:
+    """What the builder's widgets hold (text fields as typed, numbers as numbers)."""
+
+    preset: str  # a preset name, or CUSTOM
+    kind: str  # "Dense" or "Convolutional"
+    variational: bool
+    latent: int
+    hidden: str  # dense layer widths, e.g. "512, 256"
+    channels: str  # conv channels, e.g. "32, 64"
+    style: str  # "strided" or "pool"
+    dense: int  # conv: dense layer before the code (0: none)
+    activation: str
+    batch_norm: bool
+    reconstruction: str  # "bce" or "mse"
+    beta: float
+    variant: str  # one of VARIANTS
+    noise: str
+    noise_level: float
+    sparsity: str
+    sparsity_weight: float
+    contractive_weight: float
+    epochs: int
+    batch: int
+    lr: float
+    subset: int  # 0: all training images
+    name: str  # the file name, as typed
+    title: str
+    overwrite: bool = False
+
+    @classmethod
+    def from_preset(cls, preset: Preset) -> TrainFields:
+        config, objective, training = preset.config, preset.config.objective, preset.training
+        conv = isinstance(config, ConvConfig)
+        return cls(
+            preset=preset.name,
+            kind=KINDS[1] if conv else KINDS[0],
+            variational=preset.family.endswith("vae"),
+            latent=config.latent_dim,
+            hidden="512, 256" if conv else ", ".join(map(str, config.hidden)),
+            channels=", ".join(map(str, config.channels)) if conv else "32, 64",
+            style=config.style if conv else "strided",
+            dense=config.dense if conv else 0,
+            activation=config.activation,
+            batch_norm=config.batch_norm,
+            reconstruction=objective.reconstruction,
+            beta=objective.beta,
+            variant=_variant(objective),
+            noise=objective.noise if objective.noise != "none" else "gaussian",
+            noise_level=objective.noise_level,
+            sparsity=objective.sparsity if objective.sparsity != "none" else "l1",
+            sparsity_weight=objective.sparsity_weight,
+            contractive_weight=objective.contractive_weight or 1e-2,
+            epochs=DEFAULT_EPOCHS if preset.name == DEFAULT_PRESET else training.epochs,
+            batch=training.batch_size,
+            lr=training.lr,
+            subset=training.subset or 0,
+            name=f"my_{preset.name}",
+            title=f"{preset.title} (mine)",
+        )
+
+    @classmethod
+    def read(cls, state: MutableMapping[str, Any]) -> TrainFields:
+        return cls(**{f.name: state[field_key(f.name)] for f in fields(cls) if field_key(f.name) in state})
+
+    def write(self, state: MutableMapping[str, Any]) -> None:
+        for name, value in asdict(self).items():
+            state[field_key(name)] = value
+
+    def spec(self) -> JobSpec | str:
+        """The spec these fields describe, or a message saying what is wrong with them."""
+        default = Objective()
+        denoising, sparse = self.variant == "denoising", self.variant == "sparse"
+        objective = Objective(
+            reconstruction=self.reconstruction,
+            beta=float(self.beta) if self.variational else 1.0,
+            noise=self.noise if denoising else "none",
+            noise_level=float(self.noise_level) if denoising else default.noise_level,
+            sparsity=self.sparsity if sparse else "none",
+            sparsity_weight=float(self.sparsity_weight) if sparse else default.sparsity_weight,
+            contractive_weight=float(self.contractive_weight) if self.variant == "contractive" else 0.0,
+        )
+        common = {"latent_dim": int(self.latent), "activation": self.activation, "batch_norm": self.batch_norm,
+                  "objective": objective}  # fmt: skip
+        try:
+            if self.kind == KINDS[0]:
+                config: Any = DenseConfig(hidden=parse_sizes(self.hidden, "hidden layer sizes"), **common)
+            else:
+                channels = parse_sizes(self.channels, "conv channels", allow_empty=False)
+                config = ConvConfig(channels=channels, style=self.style, dense=int(self.dense), **common)
+        except ValueError as error:
+            return str(error)
+        training = TrainConfig(epochs=int(self.epochs), batch_size=int(self.batch), lr=float(self.lr),
+                               subset=int(self.subset) or None)  # fmt: skip
+        return JobSpec(FAMILIES[(self.kind, self.variational)], config, training, self.name, self.title,
+                       dataset=DEFAULT_DATASET, preset=None if self.preset == CUSTOM else self.preset,
+                       overwrite=bool(self.overwrite))  # fmt: skip
+
+
+def parse_sizes(text: str, what: str, allow_empty: bool = True) -> tuple[int, ...]:
+    """'512, 256' -> (512, 256); a ValueError names the field and the bad part."""
+    parts = [part for part in re.split(r"[,\s]+", text.strip()) if part]
+    if not parts and not allow_empty:
+        raise ValueError(f"{what}: give at least one number, e.g. 32, 64")
+    sizes = []
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= 8192:
+            raise ValueError(f"{what}: {part!r} is not a whole number between 1 and 8192")
+        sizes.append(int(part))
+    return tuple(sizes)
+
+
+def _variant(objective: Objective) -> str:
+    if objective.noise != "none":
+        return "denoising"
+    if objective.sparsity != "none":
+        return "sparse"
+    return "contractive" if objective.contractive_weight > 0 else "plain"

@@ -1,0 +1,142 @@
+"""A real `streamlit run` server, and helpers that drive its pages in headless Chromium.
+
+Shared by the browser tests (tests/e2e), the benchmarks (tests/benchmarks) and the screenshot
+tool. Chromium comes from the system (Debian's package; `LATENT_CHROMIUM` overrides the path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+APP_READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("LATENT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run streamlit_app.py` on a free port, as Streamlit's own e2e suite starts it."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{self.process.stdout.read()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("streamlit did not become healthy in time")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def open_page(page: object, url: str, timeout_ms: int = 90_000) -> None:
+    """Go to a page and wait until the script has finished running and nothing is stale."""
+    page.goto(url)
+    wait_idle(page, timeout_ms)
+
+
+def wait_idle(page: object, timeout_ms: int = 60_000) -> None:
+    page.wait_for_selector(APP_READY, timeout=timeout_ms)
+    page.wait_for_function(
+        '() => !document.querySelector(\'[data-testid="stApp"][data-test-script-state="running"]\')',
+        timeout=timeout_ms,
+    )
+
+
+# Converts between latent (plot) coordinates and page pixels on the n-th Plotly chart.
+PLOT_POINT_JS = """
+([a, b, index, toScreen]) => {
+  const gd = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[index ?? 0];
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const rect = gd.querySelector('.nsewdrag').getBoundingClientRect();
+  return toScreen ? [rect.left + xa.l2p(a), rect.top + ya.l2p(b)] : [xa.p2l(a - rect.left), ya.p2l(b - rect.top)];
+}
+"""
+
+
+def screen_point(page: object, x: float, y: float, plot: int = 0) -> tuple[float, float]:
+    """Page pixel coordinates of the latent point (x, y) on the n-th Plotly chart."""
+    page.wait_for_function(
+        "(i) => { const p = document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')[i];"
+        " return p && p._fullLayout && p.querySelector('.nsewdrag'); }",
+        arg=plot,
+        timeout=60_000,
+    )
+    return tuple(page.evaluate(PLOT_POINT_JS, [x, y, plot, True]))
+
+
+def plot_point(page: object, px: float, py: float, plot: int = 0) -> tuple[float, float]:
+    return tuple(page.evaluate(PLOT_POINT_JS, [px, py, plot, False]))
+
+
+def set_number(page: object, label: str, value: int) -> None:
+    """Type a number into the labelled number input and wait for the rerun."""
+    field = page.get_by_role("spinbutton", name=label)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_idle(page)
+
+
+def set_text(page: object, label: str, value: str) -> None:
+    """Type into the labelled text input and wait for the rerun."""
+    field = page.get_by_role("textbox", name=label)
+    field.fill(value)
+    field.press("Enter")
+    wait_idle(page)
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[str]:
+    """Run a standard-library server in a thread; yields its base URL, shuts it down after."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
