@@ -70,8 +70,6 @@ def model_card(entry: CheckpointEntry) -> None:
     st.sidebar.markdown("  \n".join(lines))
 
 
-
-
 def training_status() -> None:
     """While this session has a job waiting or training, show it and keep it alive from every page.
 

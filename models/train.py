@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 last = event
                 info = info.after_epoch(event.epoch, event.test, event.test_codes)
                 saved = save_checkpoint(out, model, info)
-                bar.write(
-                    f"epoch {event.epoch}: train loss {event.train['total']:.2f}; test {event.test.summary()}"
-                )
+                bar.write(f"epoch {event.epoch}: train loss {event.train['total']:.2f}; test {event.test.summary()}")
             elif isinstance(event, TrainingFinished):
                 bar.close()
                 if event.status == "diverged":

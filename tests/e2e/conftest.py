@@ -55,5 +55,3 @@ def page(browser: object, server: StreamlitServer) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
-
-
