@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.figures import DIGIT_COLORS
 from app.images import favicon
+from app.palette import DIGIT_COLORS
 from app.sidebar import model_picker, training_status
 from models.engine import configure_torch
 

@@ -9,7 +9,7 @@ import torch
 
 from app.catalogue import ModelRef
 from app.latent_space import LatentSpace, clear_example_index
-from app.picks import Pick
+from app.plane import PlaneClick
 
 # Without data the default path crosses the plane's centre diagonally.
 FALLBACK_POINTS = ((-1.5, -1.5), (1.5, 1.5))
@@ -41,7 +41,7 @@ def endpoint_from_point(space: LatentSpace, x: float, y: float) -> Endpoint:
     return Endpoint(tuple(float(v) for v in code), (float(x), float(y)), None, None)
 
 
-def endpoint_from_pick(space: LatentSpace, pick: Pick) -> Endpoint:
+def endpoint_from_click(space: LatentSpace, pick: PlaneClick) -> Endpoint:
     if pick.index is not None and space.has_data:
         return endpoint_from_index(space, pick.index)
     return endpoint_from_point(space, pick.x, pick.y)
@@ -49,6 +49,11 @@ def endpoint_from_pick(space: LatentSpace, pick: Pick) -> Endpoint:
 
 def random_endpoint(space: LatentSpace, digit: int, rng: np.random.Generator) -> Endpoint:
     return endpoint_from_index(space, int(rng.choice(np.flatnonzero(space.labels == digit))))
+
+
+def plane_ends(ends: dict[str, Endpoint]) -> dict[str, dict]:
+    """The endpoints as the plane component draws them: full codes and test-image indices."""
+    return {side: {"code": list(end.code), "index": end.index} for side, end in ends.items()}
 
 
 def default_endpoints(ref: ModelRef, space: LatentSpace) -> dict[str, Endpoint]:

@@ -44,6 +44,10 @@ class LatentSpace:
         """How many test images are on the plot (0 without data)."""
         return 0 if self.labels is None else len(self.labels)
 
+    def code_at(self, x: float, y: float) -> np.ndarray:
+        """The latent code of the plot point (x, y) (on the plane through the mean, for >2-D models)."""
+        return self.plane.lift(torch.tensor([x, y], dtype=torch.float32)).numpy()
+
 
 def latent_space(ref: ModelRef) -> LatentSpace:
     """The model's test codes on the plot plane; without data, the plane stored in the checkpoint.

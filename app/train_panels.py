@@ -12,8 +12,8 @@ import streamlit as st
 import torch
 
 from app import markdown
-from app.figures import DIGIT_COLORS
 from app.images import upscale
+from app.palette import DIGIT_COLORS
 from app.training_job import JobSnapshot, JobState
 from models.images import tile
 from models.latent import Bounds, plot_view

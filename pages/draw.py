@@ -8,9 +8,9 @@ import torch
 from app import sections
 from app.catalogue import load_model
 from app.digit_input import digit_input
-from app.figures import Mark, ellipse_points, latent_figure
 from app.images import upscale
 from app.latent_space import decode_codes, latent_space
+from app.plane import ellipse_axes, latent_plane
 from models.images import tile, to_uint8
 
 POSTERIOR_SAMPLES = 6
@@ -27,17 +27,16 @@ st.caption(
 )
 sections.data_notice(space, entry, needs="the test-set scatter")
 
-left, right = st.columns([2, 3], gap="large")
+left, right = st.columns([1, 2], gap="large")
 with left:
     drawn = digit_input("draw")
     if drawn.message:
         (st.error if drawn.is_error else st.info)(drawn.message)
 
+plane_key = f"draw_plane_{ref.name}"
 if drawn.image is None:
     with right:
-        st.plotly_chart(
-            latent_figure(space, clickable=False, revision=ref.path), key="draw_chart_empty", width="stretch"
-        )
+        latent_plane(ref, "draw", key=plane_key, you=None, ellipse=None, posterior_samples=[])
     st.stop()
 
 with torch.inference_mode():
@@ -47,7 +46,7 @@ point = space.plane.project(mu)[0].numpy()
 ellipse, samples = None, None
 if logvar is not None:
     std = torch.exp(0.5 * logvar[0])
-    ellipse = ellipse_points(point, space.plane.project_covariance(std.square()).numpy())
+    ellipse = {"center": point.tolist(), "axes": ellipse_axes(space.plane.project_covariance(std.square()))}
     generator = torch.Generator().manual_seed(0)
     sample_codes = mu + std * torch.randn(POSTERIOR_SAMPLES, mu.shape[1], generator=generator)
     samples = (sample_codes, space.plane.project(sample_codes).numpy())
@@ -60,13 +59,12 @@ with left:
         sections.digit(sections.decoded(ref, code), "reconstruction")
     st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
     if samples is not None:
-        st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (dotted: its 1σ ellipse)")
+        st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (white dots; red: its 1σ ellipse)")
         st.image(upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3))
 
 with right:
-    figure = latent_figure(
-        space, marks=[Mark(float(point[0]), float(point[1]), "you", "#d62728", "star", 22)], ellipse=ellipse,
-        extra_points=None if samples is None else samples[1], clickable=False, revision=ref.path,
+    latent_plane(
+        ref, "draw", key=plane_key, you=[float(point[0]), float(point[1])], ellipse=ellipse,
+        posterior_samples=[] if samples is None else samples[1].tolist(),
     )  # fmt: skip
-    st.plotly_chart(figure, key="draw_chart", width="stretch")
     sections.neighbours(entry, space, code)

@@ -7,44 +7,60 @@ import streamlit as st
 import torch
 
 from app import sections
-from app.figures import Mark, latent_figure
+from app.catalogue import ModelRef
 from app.images import gif_bytes, png_bytes, upscale
 from app.interpolation_ends import (
     DEFAULT_DIGITS,
     Endpoint,
     default_endpoints,
+    endpoint_from_click,
     endpoint_from_index,
-    endpoint_from_pick,
+    plane_ends,
     random_endpoint,
 )
 from app.latent_space import decode_codes, latent_space
-from app.picks import fresh_pick
-from app.player import interpolation_player
+from app.plane import PlaneClick, latent_plane
 from models.images import tile
 from models.latent import interpolation_path
 
-PLAYER_FRAMES = 101  # t = 0.00, 0.01, ..., 1.00
+GIF_FRAMES = 51  # t = 0.00, 0.02, ..., 1.00
 
 entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
-ends_key, target_key, chart_key = f"interp_ends_{ref.path}", "interp_target", f"interp_chart_{ref.name}"
+ends_key, target_key, undo_key = f"interp_ends_{ref.path}", "interp_target", f"interp_undo_{ref.path}"
+seq_key = f"interp_seq_{ref.path}"
 
-# A click on the chart arrives in its widget state before the widgets below are drawn, so
-# it can set an endpoint and move the "next click sets" choice on to the other one.
 if target_key not in st.session_state:
     st.session_state[target_key] = "A"
 if ends_key not in st.session_state:
     st.session_state[ends_key] = default_endpoints(ref, space)
 ends: dict[str, Endpoint] = st.session_state[ends_key]
-clicked = fresh_pick(st.session_state.get(chart_key), chart_key, space.size)
-if clicked is not None:
+
+
+def set_endpoint(click: PlaneClick) -> None:
+    """A click on the plane sets the endpoint chosen below, and the next click sets the other one.
+
+    (Runs in the component's callback, before the page is drawn, so the radio can still move.)
+    """
+    st.session_state[seq_key] = click.seq
+    if click.undo:  # the first click of a double click: put back what it replaced
+        if undone := st.session_state.pop(undo_key, None):
+            side, previous = undone
+            ends[side] = previous
+            st.session_state[target_key] = side
+        return
     side = st.session_state[target_key]
-    ends[side] = endpoint_from_pick(space, clicked)
+    st.session_state[undo_key] = (side, ends[side])
+    ends[side] = endpoint_from_click(space, click)
     st.session_state[target_key] = "B" if side == "A" else "A"
 
+
 st.title("Interpolate between two points")
-st.caption("Z_t = Z_A (1 − t) + Z_B t. Drag the slider under the image: it is decoded live in your browser.")
+st.caption(
+    "Z_t = Z_A (1 − t) + Z_B t. Click the plane to set A and B; drag t (or press ▶): the marker walks the path and "
+    "the digit is decoded in your browser at every step."
+)
 sections.data_notice(space, entry, needs="choosing endpoints from test images")
 sections.projection_notice(space)
 
@@ -54,20 +70,10 @@ spherical = mode_column.toggle("Spherical (slerp)", key="interp_slerp")
 a_column.markdown(f"**A**: {ends['A'].describe()}")
 b_column.markdown(f"**B**: {ends['B'].describe()}")
 
-codes = interpolation_path(
-    torch.tensor(ends["A"].code), torch.tensor(ends["B"].code), PLAYER_FRAMES, spherical=spherical
-)
-points = space.plane.project(codes).numpy()
-frames = decode_codes(ref, codes)
-
-left, right = st.columns([3, 2], gap="large")
-with left:
-    marks = [Mark(*ends["A"].point, "A", "#d62728", "circle"), Mark(*ends["B"].point, "B", "#1f77b4", "circle")]
-    figure = latent_figure(space, path=points, marks=marks, revision=ref.path)
-    st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points", width="stretch")
-with right:
-    st.subheader("Decoded along the path")
-    interpolation_player(frames, np.linspace(0, 1, PLAYER_FRAMES), points, key=f"interp_player_{ref.name}")
+latent_plane(
+    ref, "interpolate", key=f"interp_plane_{ref.name}", on_click=set_endpoint, ends=plane_ends(ends),
+    target=st.session_state[target_key], spherical=spherical, ends_seq=st.session_state.get(seq_key, 0),
+)  # fmt: skip
 
 
 def use_index(side: str) -> None:
@@ -97,9 +103,10 @@ if space.has_data:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def animated_gif(_frames: torch.Tensor, path_key: tuple) -> bytes:
-    """The GIF of every other frame; cached per model, endpoints and path shape (`path_key`)."""
-    return gif_bytes(_frames[::2])
+def animated_gif(_ref: ModelRef, a: tuple[float, ...], b: tuple[float, ...], spherical: bool, key: str) -> bytes:
+    """The path A -> B -> A as an animated GIF; cached per model (`key`), endpoints and path shape."""
+    codes = interpolation_path(torch.tensor(a), torch.tensor(b), GIF_FRAMES, spherical=spherical)
+    return gif_bytes(decode_codes(_ref, codes))
 
 
 @st.fragment
@@ -112,7 +119,7 @@ def film_strip() -> None:
     st.image(picture, caption=f"{steps} evenly spaced steps from A (t = 0) to B (t = 1)")
     png, gif = st.columns(2)
     png.download_button("Download strip (PNG)", png_bytes(picture), f"{ref.name}_interpolation.png", "image/png")
-    animation = animated_gif(frames, (ref, ends["A"].code, ends["B"].code, spherical))
+    animation = animated_gif(ref, ends["A"].code, ends["B"].code, spherical, ref.path + str(ref.mtime_ns))
     gif.download_button("Download animation (GIF)", animation, f"{ref.name}_interpolation.gif", "image/gif")
 
 

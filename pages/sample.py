@@ -8,10 +8,8 @@ import torch
 
 from app import sections
 from app.catalogue import load_model
-from app.figures import latent_figure
-from app.images import upscale
-from app.latent_space import decode_codes, latent_space
-from models.images import tile
+from app.latent_space import latent_space
+from app.plane import latent_plane
 
 entry = sections.require_model()
 ref = entry.ref
@@ -48,12 +46,8 @@ button_column.button("New samples", key="sample_new", on_click=next_seed)
 
 rng = torch.Generator().manual_seed(int(seed))
 codes = torch.from_numpy(mean) + torch.from_numpy(scale) * torch.randn(count, space.latent_dim, generator=rng)
-points = space.plane.project(codes).numpy()
 
-left, right = st.columns([3, 2], gap="large")
-with left:
-    figure = latent_figure(space, extra_points=points, clickable=False, revision=ref.path)
-    st.plotly_chart(figure, key="sample_chart", width="stretch")
-with right:
-    st.subheader(f"{count} samples from the {source}")
-    st.image(upscale(tile(decode_codes(ref, codes), columns=8, gap=2), 3), caption="black diamonds on the plot")
+st.subheader(f"{count} samples from the {source}")
+st.caption("The diamonds on the plane are the samples: hover one, or its image beside the plane, to see which is "
+           "which.")
+latent_plane(ref, "sample", key=f"sample_plane_{ref.name}", sample_codes=codes.tolist())

@@ -107,7 +107,8 @@ def test_a_stalled_network_never_holds_a_page(
         assert "no answer within 3 s" in warning and "Start is off" in warning
         assert app.button(key="train_start").disabled
         app.switch_page("pages/explore.py").run()
-        assert len(app.get("plotly_chart")) == 1  # the plane, decodable without data
+        planes = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
+        assert len(planes) == 1  # the plane, decodable without data
         assert sum("not available" in w.value for w in app.warning) == 1  # one message per page
     finally:
         latent_space._latent_space.clear()

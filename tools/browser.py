@@ -87,30 +87,34 @@ def wait_idle(page: object, timeout_ms: int = 60_000) -> None:
     )
 
 
-# Converts between latent (plot) coordinates and page pixels on the n-th Plotly chart.
-PLOT_POINT_JS = """
-([a, b, index, toScreen]) => {
-  const gd = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[index ?? 0];
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const rect = gd.querySelector('.nsewdrag').getBoundingClientRect();
-  return toScreen ? [rect.left + xa.l2p(a), rect.top + ya.l2p(b)] : [xa.p2l(a - rect.left), ya.p2l(b - rect.top)];
+PLANE_READY = ".lp-root[data-ready=true]"
+# Converts between latent (plot) coordinates and page pixels on the latent plane component.
+PLANE_POINT_JS = """
+([a, b, toScreen]) => {
+  const plane = document.querySelector('.lp-root[data-ready=true]').parentElement.__latentPlane;
+  const f = plane.frame(), outer = plane.figure.getBoundingClientRect();
+  if (!toScreen) return plane.toPlot(f, a, b);
+  const [sx, sy] = plane.toScreen(f, a, b);
+  return [outer.left + sx, outer.top + sy];
 }
 """
 
 
-def screen_point(page: object, x: float, y: float, plot: int = 0) -> tuple[float, float]:
-    """Page pixel coordinates of the latent point (x, y) on the n-th Plotly chart."""
-    page.wait_for_function(
-        "(i) => { const p = document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')[i];"
-        " return p && p._fullLayout && p.querySelector('.nsewdrag'); }",
-        arg=plot,
-        timeout=60_000,
-    )
-    return tuple(page.evaluate(PLOT_POINT_JS, [x, y, plot, True]))
+def wait_for_plane(page: object, timeout_ms: int = 60_000) -> None:
+    """Wait until the latent plane has drawn its plot and loaded its decoder."""
+    page.wait_for_selector(PLANE_READY, timeout=timeout_ms)
 
 
-def plot_point(page: object, px: float, py: float, plot: int = 0) -> tuple[float, float]:
-    return tuple(page.evaluate(PLOT_POINT_JS, [px, py, plot, False]))
+def screen_point(page: object, x: float, y: float) -> tuple[float, float]:
+    """Page pixel coordinates of the latent point (x, y) on the plane."""
+    wait_for_plane(page)
+    return tuple(page.evaluate(PLANE_POINT_JS, [x, y, True]))
+
+
+def plot_point(page: object, px: float, py: float) -> tuple[float, float] | None:
+    """The latent point under page pixel (px, py), or None outside the plot area."""
+    point = page.evaluate(PLANE_POINT_JS, [px, py, False])
+    return None if point is None else tuple(point)
 
 
 def set_number(page: object, label: str, value: int) -> None:

@@ -13,31 +13,39 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.browser import CHROMIUM_ARGS, StreamlitServer, chromium_path, open_page, screen_point, wait_idle
+from tools.browser import (
+    CHROMIUM_ARGS,
+    StreamlitServer,
+    chromium_path,
+    open_page,
+    screen_point,
+    wait_for_plane,
+    wait_idle,
+)
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 960}
 
 
 def explore(page: object, url: str) -> None:
+    """The manifold behind the points, a selected digit, and the mouse over another point."""
     open_page(page, url)
-    page.get_by_text("Show the decoded manifold behind the points").click()
-    wait_idle(page)
+    wait_for_plane(page)
+    page.get_by_text("decoded manifold behind the points").click()
     x, y = screen_point(page, 1.5, -1.0)
-    page.mouse.move(x - 4, y - 4)
-    page.mouse.move(x, y, steps=2)
-    page.wait_for_timeout(200)
+    page.mouse.move(x, y)
     page.mouse.click(x, y)
-    page.locator("[data-testid='stImage']").first.wait_for(timeout=30_000)
+    page.get_by_text("Nearest test images").wait_for(timeout=30_000)
     wait_idle(page)
+    page.mouse.move(*screen_point(page, -1.2, 1.6))
+    page.wait_for_timeout(1500)  # the backdrop is decoded in a worker
 
 
 def interpolate(page: object, url: str) -> None:
     open_page(page, f"{url}/interpolate")
-    slider = page.locator("[data-testid='interp-slider']")
-    slider.wait_for(timeout=60_000)
-    box = slider.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
+    wait_for_plane(page)
+    page.locator("[data-testid=plane-t]").fill("0.45")
+    page.wait_for_timeout(500)
 
 
 def draw(page: object, url: str) -> None:
@@ -61,6 +69,11 @@ def draw(page: object, url: str) -> None:
 
 def sample(page: object, url: str) -> None:
     open_page(page, f"{url}/sample")
+    wait_for_plane(page)
+    diamond = page.locator(".lp-overlay [data-sample='2']")
+    diamond.wait_for(timeout=30_000)
+    box = diamond.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def train(page: object, url: str) -> None:

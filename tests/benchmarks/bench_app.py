@@ -1,49 +1,60 @@
-"""The app as a person meets it, timed in headless Chromium against `streamlit run`.
+"""The latent plane as a person meets it, timed in headless Chromium against `streamlit run`.
 
-    python -m tests.benchmarks.bench_app [--clicks 20] [--json out.json]
+    python -m tests.benchmarks.bench_app [--moves 300] [--clicks 12] [--json out.json] [--train]
 
-Figures:
-- start-up: seconds from launching the server to an interactive scatter (cold: torch
-  import, model load and encoding the test set included), and a warm reload for reference.
-- click to image: from a click on the Explore scatter (alternately on a digit and on empty
-  space) to the decoded image being shown, median and p95; a no-op rerun of the same page
-  (clicking the selected digit again, which deselects it and
-  reruns the page without decoding anything new) is timed alongside as the reference round trip.
-- drag: decoded-image updates per second while the interpolation slider is dragged, from
-  timestamps the page records on every redraw, and the fraction of input events redrawn.
-- with --train: the default Train-page run (dense 2-D VAE, all 60,000 images, 5 epochs)
-  started from one browser session, its duration and the images/s the page shows, and the
-  click-to-image times of a second session exploring meanwhile (against the idle figures).
-Targets (issue 3): click-to-image median under 300 ms, drag at 30+ updates/s.
+Figures (targets from issue 8):
+- start-up: seconds from launching the server to an interactive plane (cold: torch import,
+  model load, encoding the test set, plotly.js and the decoder fetched), and a warm reload.
+- hover: mouse move to decoded image drawn (handler done) and to the next frame painted,
+  p50/p95 (<= 16 / 33 ms), for the shipped dense and conv models; image updates per second
+  during a continuous sweep (>= 60) and the share of moves drawn; websocket messages sent
+  during the sweep against the same time idle (0 more).
+- click anywhere: to marker and image (p50 <= 50 ms); to the server's panel (p50 < 300 ms),
+  with a server round trip that decodes nothing (the same point clicked again) as reference.
+- interpolation drag: marker moves and image updates per input event, per second (>= 60).
+- bytes to the browser per model switch (first time, and again once cached); server CPU
+  seconds per second of one session hovering, against the same session idle (about zero).
+- the heavy `conv_ae_pool` decoder (untrained weights: only the cost matters) in its worker:
+  decoded updates per second during a sweep.
+- with --train: the default Train-page run, and click-to-panel of another session meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR
-from models.data import load_split
+from models.checkpoint import CheckpointInfo, save_checkpoint
+from models.presets import get_preset
 from tests.benchmarks.report import report
-from tools.browser import (
-    CHROMIUM_ARGS,
-    StreamlitServer,
-    chromium_path,
-    open_page,
-    screen_point,
-    wait_idle,
-)
+from tools.browser import CHROMIUM_ARGS, StreamlitServer, chromium_path, open_page, wait_for_plane, wait_idle
 
-# Pause before each click: longer than Plotly's 300 ms doubleClickDelay, or two quick clicks
-# read as a double click (which resets the zoom instead of selecting).
-PAUSE_MS = 400
+PLANE = "document.querySelector('.lp-root[data-ready=true]').parentElement.__latentPlane"
+DOUBLE_CLICK_PAUSE_MS = 500  # clicks further apart than the plane's double click (400 ms)
+
+# Records, for every decoded image drawn while hovering, the time from the mouse event to the
+# end of drawing and to the next animation frame (when the browser shows it).
+RECORD_HOVER_JS = f"""
+() => {{
+  const plane = {PLANE};
+  window.__hover = [];
+  if (plane.__benchPaint) return;
+  const paint = plane.paint.bind(plane);
+  plane.__benchPaint = true;
+  plane.paint = (image, ...rest) => {{
+    paint(image, ...rest);
+    if (rest.length || !plane.hover) return;
+    const stamp = plane.hover.stamp, drawn = performance.now();
+    requestAnimationFrame(() => window.__hover.push([drawn - stamp, performance.now() - stamp, drawn]));
+  }};
+}}
+"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -51,147 +62,111 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def click_targets(count: int) -> list[tuple[float, float, str]]:
-    """Alternating digits (well-separated ones) and empty-space points, with the text each shows."""
-    model, _ = load_checkpoint(CHECKPOINT_DIR / "dense_vae_2d.safetensors")
-    test = load_split("mnist", train=False)
-    with torch.inference_mode():
-        codes = model.encode(test.images).numpy()
-    candidates = np.flatnonzero(np.abs(codes).max(1) < 2.0)[:3000]
-    gaps = ((codes[candidates, None] - codes[None]) ** 2).sum(-1)
-    gaps[np.arange(len(candidates)), candidates] = np.inf
-    isolated = candidates[np.argsort(-gaps.min(1))][: count // 2 + 1]
-    empty = [(-3.0 + 0.15 * i, 3.5 - 0.05 * i) for i in range(count // 2 + 1)]
-    targets = []
+def plot_box(page: object) -> list[float]:
+    wait_for_plane(page)
+    return page.evaluate(f"() => {{ const b = {PLANE}.frame().box; return [b.left, b.top, b.width, b.height]; }}")
+
+
+def count_frames(page: object) -> dict[str, list[int]]:
+    frames: dict[str, list[int]] = {"sent": [], "received": []}
+
+    def watch(ws: object) -> None:
+        ws.on("framesent", lambda f: frames["sent"].append(len(f)))
+        ws.on("framereceived", lambda f: frames["received"].append(len(f)))
+
+    page.on("websocket", watch)
+    return frames
+
+
+def sweep(page: object, moves: int) -> dict:
+    """Move the mouse across the plot and back; latencies, draws per second, messages sent."""
+    x0, y0, w, h = plot_box(page)
+    page.evaluate(RECORD_HOVER_JS)
+    for i in range(moves):
+        phase = i / (moves - 1)
+        position = phase * 2 if phase <= 0.5 else 2 - phase * 2
+        page.mouse.move(x0 + 3 + position * (w - 6), y0 + h * (0.2 + 0.6 * position))
+    page.wait_for_timeout(300)
+    records = page.evaluate("() => window.__hover")
+    drawn, framed, stamps = zip(*records, strict=True)
+    span = (stamps[-1] - stamps[0]) / 1e3
+    return {
+        "draw_ms_p50": round(percentile(drawn, 0.5), 2), "draw_ms_p95": round(percentile(drawn, 0.95), 2),
+        "frame_ms_p50": round(percentile(framed, 0.5), 2), "frame_ms_p95": round(percentile(framed, 0.95), 2),
+        "updates_per_s": round((len(stamps) - 1) / span, 1), "moves_drawn": round(len(records) / moves, 3),
+    }  # fmt: skip
+
+
+def hover_messages(page: object, frames: dict, moves: int) -> tuple[int, int]:
+    """Websocket messages the page sent during a sweep, and during the same time idle."""
+    start, began = len(frames["sent"]), time.perf_counter()
+    sweep(page, moves)
+    during, elapsed = len(frames["sent"]) - start, time.perf_counter() - began
+    start = len(frames["sent"])
+    page.wait_for_timeout(int(elapsed * 1000))
+    return during, len(frames["sent"]) - start
+
+
+def clicks(page: object, count: int) -> tuple[list[float], list[float], list[float]]:
+    """Click points across the plot: ms to marker and image, to the server's panel; and a reference
+    round trip (the same point clicked again: the server redraws a panel it already had)."""
+    x0, y0, w, h = plot_box(page)
+    local, panel, reference = [], [], []
     for i in range(count):
-        if i % 2 == 0:
-            index = int(isolated[i // 2])
-            targets.append((float(codes[index, 0]), float(codes[index, 1]), f"Test image #{index}:"))
-        else:
-            x, y = empty[i // 2]
-            targets.append((x, y, "Decoded point"))
-    return targets
-
-
-def time_clicks(page: object, targets: list[tuple[float, float, str]]) -> list[float]:
-    times = []
-    for x, y, text in targets:
-        px, py = screen_point(page, x, y)
-        page.mouse.move(px - 5, py - 5)
-        page.mouse.move(px, py, steps=2)
-        page.wait_for_timeout(PAUSE_MS)
-        previous = page.evaluate("() => [...document.querySelectorAll('[data-testid=stImage] img')].map(i => i.src)")
-        start = time.perf_counter()
-        page.mouse.click(px, py)
-        page.wait_for_function(
-            """([text, previous]) => {
-                 const found = [...document.querySelectorAll('h3')].some((h) => h.innerText.startsWith(text));
-                 const imgs = [...document.querySelectorAll('[data-testid=stImage] img')];
-                 return found && imgs.length && imgs[0].complete && imgs[0].naturalWidth > 0
-                        && !previous.includes(imgs[0].src);
-               }""",
-            arg=[text, previous],
-            timeout=30_000,
-        )
-        times.append((time.perf_counter() - start) * 1e3)
-        wait_idle(page)
-    return times
-
-
-STATE_LOG_JS = """
-() => {
-  window.__states = [];
-  if (window.__stateObserver) return;  // one observer per page, however often this runs
-  const app = document.querySelector('[data-testid=stApp]');
-  const name = 'data-test-script-state';
-  // A fast run flips the state to running and back before the observer is called: replay
-  // every record (each one's new value is the next one's old value).
-  window.__stateObserver = new MutationObserver((records) => {
-    const now = performance.now();
-    records.forEach((record, i) => window.__states.push(
-      [now, i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute(name)]));
-  });
-  window.__stateObserver.observe(app, { attributes: true, attributeFilter: [name], attributeOldValue: true });
-}
-"""
-
-
-SELECTED_JS = """
-() => document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot').data
-        .some((trace) => trace.selectedpoints && trace.selectedpoints.length)
-"""
-
-
-def time_reselect_reruns(page: object, x: float, y: float, count: int) -> tuple[list[float], int]:
-    """Click the selected digit again: Plotly deselects it, the page reruns and shows the same
-    pick (kept in session state). A server round trip that decodes nothing new: the reference.
-
-    Returns the times and how many clicks started no rerun within 5 s (they are retried:
-    the chart's own selection state says whether the next click selects or deselects).
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    px, py = screen_point(page, x, y)
-    times, missed = [], 0
-
-    def click() -> float | None:
-        page.evaluate(STATE_LOG_JS)
-        page.mouse.move(px - 5, py - 5)
-        page.mouse.move(px, py, steps=2)
-        page.wait_for_timeout(PAUSE_MS)
-        start = page.evaluate("() => performance.now()")
-        page.mouse.click(px, py)
-        try:
-            done = page.wait_for_function(
-                """(start) => {
-                     const s = window.__states;
-                     const ran = s.findIndex(([t, state]) => t >= start && state === 'running');
-                     const end = ran >= 0 && s.slice(ran).find(([, state]) => state === 'notRunning');
-                     return end ? end[0] : null;
-                   }""",
-                arg=start,
-                timeout=5_000,
-            )
-        except PlaywrightTimeout:
-            return None
-        finally:
+        x, y = x0 + w * (0.15 + 0.7 * ((i * 0.37) % 1)), y0 + h * (0.15 + 0.7 * ((i * 0.61) % 1))
+        for times in (panel, reference):
+            page.wait_for_timeout(DOUBLE_CLICK_PAUSE_MS)
             wait_idle(page)
-        return done.json_value() - start
-
-    for _ in range(4 * count):
-        if len(times) == count:
-            break
-        if not page.evaluate(SELECTED_JS):
-            missed += click() is None  # select (decodes: not timed)
-            continue
-        took = click()  # deselect: the same pick is shown again, nothing new decoded
-        if took is None:
-            missed += 1
-        else:
-            times.append(took)
-    return times, missed
+            page.evaluate(CLICK_WATCH_JS)
+            page.mouse.move(x, y)
+            page.mouse.click(x, y)
+            page.wait_for_function("() => window.__clicked && window.__clicked.panel", timeout=30_000)
+            result = page.evaluate("() => window.__clicked")
+            times.append(result["panel"])
+            if times is panel:
+                local.append(result["marker"])
+    return local, panel, reference
 
 
-RECORD_RENDERS_JS = """
-() => {
-  const canvas = document.querySelector('[data-testid=interp-frame]')
-    || [...document.querySelectorAll('*')].map((e) => e.shadowRoot).filter(Boolean)
-         .map((r) => r.querySelector('[data-testid=interp-frame]')).find(Boolean);
-  const slider = canvas.parentElement.querySelector('[data-testid=interp-slider]');
-  window.__renderTimes = []; window.__inputs = 0;
-  slider.addEventListener('input', () => { window.__inputs += 1; });
-  new MutationObserver(() => window.__renderTimes.push(performance.now()))
-    .observe(canvas, { attributes: true, attributeFilter: ['data-renders'] });
-}
+# Times one click: to the marker drawn and the image painted (the plane's own work), and to the
+# end of the server's rerun that followed it, once the panel shows the clicked coordinates.
+CLICK_WATCH_JS = f"""
+() => {{
+  const plane = {PLANE}, app = document.querySelector('[data-testid=stApp]');
+  window.__clicked = null;
+  let ran = false;
+  new MutationObserver(() => {{ if (app.dataset.testScriptState === 'running') ran = true; }})
+    .observe(app, {{ attributes: true, attributeFilter: ['data-test-script-state'] }});
+  const onClick = (event) => {{
+    const start = event.timeStamp;
+    requestAnimationFrame(() => {{
+      const marker = performance.now() - start;
+      const pick = plane.selected, wanted = `z = (${{pick.x.toFixed(3)}}, ${{pick.y.toFixed(3)}})`;
+      const check = () => {{
+        const shown = [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
+          .some((e) => e.innerText.includes(wanted));
+        if (ran && shown && app.dataset.testScriptState !== 'running')
+          window.__clicked = {{ marker, panel: performance.now() - start }};
+        else setTimeout(check, 5);
+      }};
+      check();
+    }});
+  }};
+  plane.gd.addEventListener('click', onClick, {{ once: true, capture: true }});
+}}
 """
 
 
-def drag_rate(page: object, moves: int = 200) -> tuple[float, float, int]:
-    """Updates/s while dragging across the slider and back; fraction of input events redrawn."""
-    page.locator("[data-testid='interp-frame']").wait_for(timeout=60_000)
-    page.evaluate(RECORD_RENDERS_JS)
-    box = page.locator("[data-testid='interp-slider']").bounding_box()
+def interpolation_drag(page: object, moves: int) -> dict:
+    page.wait_for_selector("[data-testid=plane-t-marker]", timeout=60_000)
+    page.evaluate(
+        "() => { window.__t = []; document.querySelector('[data-testid=plane-t]').addEventListener('input',"
+        " () => requestAnimationFrame(() => window.__t.push(performance.now()))); }"
+    )
+    box = page.locator("[data-testid=plane-t]").bounding_box()
     y = box["y"] + box["height"] / 2
+    renders_before = int(page.locator("[data-testid=plane-decoded]").get_attribute("data-renders"))
+    moves_before = int(page.locator("[data-testid=plane-t-marker]").get_attribute("data-moves") or 0)
     page.mouse.move(box["x"] + 2, y)
     page.mouse.down()
     for i in range(moves):
@@ -199,14 +174,60 @@ def drag_rate(page: object, moves: int = 200) -> tuple[float, float, int]:
         position = phase * 2 if phase <= 0.5 else 2 - phase * 2
         page.mouse.move(box["x"] + 2 + position * (box["width"] - 4), y)
     page.mouse.up()
-    stamps = page.evaluate("() => window.__renderTimes")
-    inputs = page.evaluate("() => window.__inputs")
-    rate = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1e3)
-    return rate, len(stamps) / max(inputs, 1), len(stamps)
+    page.wait_for_timeout(200)
+    inputs = page.evaluate("() => window.__t")
+    renders = int(page.locator("[data-testid=plane-decoded]").get_attribute("data-renders")) - renders_before
+    marker_moves = int(page.locator("[data-testid=plane-t-marker]").get_attribute("data-moves")) - moves_before
+    span = (inputs[-1] - inputs[0]) / 1e3
+    return {"input_events": len(inputs), "updates_per_s": round((len(inputs) - 1) / span, 1),
+            "marker_moves_per_input": round(marker_moves / len(inputs), 3),
+            "images_per_input": round(renders / len(inputs), 3)}  # fmt: skip
 
 
-def default_training_run(browser: object, explorer: object, server: StreamlitServer, targets: list) -> dict:
-    """Start the Train page's default job in a second session; time clicks in the first meanwhile."""
+def switch_bytes(page: object, frames: dict, title: str) -> int:
+    """Bytes the browser received (HTTP bodies and websocket) while switching to `title`."""
+    received: list[int] = []
+
+    def on_response(response: object) -> None:
+        with contextlib.suppress(Exception):  # a response without a body (a redirect, say)
+            received.append(len(response.body()))
+
+    page.on("response", on_response)
+    start = sum(frames["received"])
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name=title).first.click()
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    wait_for_plane(page)
+    page.wait_for_function(f"() => {PLANE}.model && {PLANE}.images !== undefined", timeout=60_000)
+    page.remove_listener("response", on_response)
+    return sum(received) + sum(frames["received"]) - start
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_while_hovering(page: object, server: StreamlitServer, seconds: float = 8.0) -> tuple[float, float]:
+    pid = server.process.pid
+    start, began = cpu_seconds(pid), time.perf_counter()
+    x0, y0, w, h = plot_box(page)
+    i = 0
+    while time.perf_counter() - began < seconds:
+        phase = (i % 200) / 199
+        page.mouse.move(x0 + 3 + phase * (w - 6), y0 + h * 0.5)
+        page.wait_for_timeout(16)
+        i += 1
+    hovering = (cpu_seconds(pid) - start) / (time.perf_counter() - began)
+    start, began = cpu_seconds(pid), time.perf_counter()
+    page.wait_for_timeout(int(seconds * 1000))
+    idle = (cpu_seconds(pid) - start) / (time.perf_counter() - began)
+    return hovering, idle
+
+
+def default_training_run(browser: object, server: StreamlitServer) -> dict:
+    """Start the Train page's default job in one session; time clicks of another meanwhile."""
     trainer = browser.new_page(viewport={"width": 1400, "height": 1600})
     open_page(trainer, f"{server.url}/train")
     name = trainer.get_by_role("textbox", name="Save as (file name)")
@@ -216,23 +237,23 @@ def default_training_run(browser: object, explorer: object, server: StreamlitSer
     trainer.get_by_role("button", name="Start training").click()
     start = time.perf_counter()
     trainer.get_by_text(" images/s").first.wait_for(timeout=120_000)
+    explorer = browser.new_page(viewport={"width": 1400, "height": 1000})
     open_page(explorer, server.url)
-    during = time_clicks(explorer, targets[:10])
+    _, during, _ = clicks(explorer, 5)
     trainer.get_by_text("Trained 5 epochs.").wait_for(timeout=900_000)
     duration = time.perf_counter() - start
     shown = trainer.get_by_text(" images/s").first.inner_text()
     rate = float(shown.split(" images/s")[0].split("·")[-1].replace(",", "").strip())
     trainer.close()
-    return {
-        "train_run_s": round(duration, 1),
-        "train_images_per_s": rate,
-        "click_while_training_ms_median": round(statistics.median(during), 1),
-    }
+    explorer.close()
+    return {"train_run_s": round(duration, 1), "train_images_per_s": rate,
+            "click_to_panel_while_training_ms_p50": round(statistics.median(during), 1)}  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clicks", type=int, default=20, help="clicks to time (default 20)")
+    parser.add_argument("--moves", type=int, default=300, help="mouse moves per sweep (default 300)")
+    parser.add_argument("--clicks", type=int, default=12, help="clicks to time (default 12)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--train", action="store_true", help="also time the default Train-page run (minutes)")
     args = parser.parse_args()
@@ -242,54 +263,87 @@ def main() -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    targets = click_targets(args.clicks)
-    server = StreamlitServer()
+    user = Path(tempfile.mkdtemp(prefix="bench_app_"))
+    pool = get_preset("conv_ae_pool")
+    save_checkpoint(user / "pool", pool.build(), CheckpointInfo(pool.family, pool.config, title="Heavy pool AE"))
+    server = StreamlitServer(env={"LATENT_USER_CHECKPOINTS": str(user)})
+    figures: dict = {}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            frames = count_frames(page)
             open_page(page, server.url)
-            screen_point(page, 0.0, 0.0)  # waits for the plot's drag layer: interactive
-            startup = time.perf_counter() - server.started
-            reload_start = time.perf_counter()
+            wait_for_plane(page)
+            figures["startup_to_interactive_s"] = round(time.perf_counter() - server.started, 2)
+            began = time.perf_counter()
             open_page(page, server.url)
-            screen_point(page, 0.0, 0.0)
-            warm_reload = time.perf_counter() - reload_start
+            wait_for_plane(page)
+            figures["warm_reload_to_interactive_s"] = round(time.perf_counter() - began, 2)
+            page.wait_for_function(f"() => {PLANE}.images", timeout=60_000)
 
-            clicks = time_clicks(page, targets)
-            x, y, _ = targets[0]
-            noop, missed = time_reselect_reruns(page, x, y, 6)
+            figures["hover_dense_vae"] = sweep(page, args.moves)
+            sent, idle = hover_messages(page, frames, args.moves)
+            figures["hover_messages_sent"], figures["idle_messages_sent"] = sent, idle
+            local, panel, reference = clicks(page, args.clicks)
+            figures["click_to_marker_ms_p50"] = round(statistics.median(local), 1)
+            figures["click_to_panel_ms_p50"] = round(statistics.median(panel), 1)
+            figures["click_to_panel_ms_p95"] = round(percentile(panel, 0.95), 1)
+            figures["reference_round_trip_ms_p50"] = round(statistics.median(reference), 1)
+            hovering, idle_cpu = server_cpu_while_hovering(page, server)
+            figures["server_cpu_hovering_s_per_s"] = round(hovering, 4)
+            figures["server_cpu_idle_s_per_s"] = round(idle_cpu, 4)
+            figures["model_switch_bytes_first"] = switch_bytes(page, frames, "Conv VAE")
+            figures["hover_conv_vae"] = sweep(page, args.moves)
+            switch_bytes(page, frames, "Dense VAE")
+            figures["model_switch_bytes_again"] = switch_bytes(page, frames, "Conv VAE")
+            switch_bytes(page, frames, "Heavy pool AE")
+            figures["hover_heavy_pool_worker"] = sweep(page, args.moves // 2)
             open_page(page, f"{server.url}/interpolate")
-            rate, redrawn, renders = drag_rate(page)
-            training = default_training_run(browser, page, server, targets) if args.train else {}
+            wait_for_plane(page)
+            figures["interpolation_drag"] = interpolation_drag(page, args.moves)
+            if args.train:
+                figures.update(default_training_run(browser, server))
             browser.close()
     finally:
         server.stop()
 
-    figures = {
-        "startup_to_interactive_s": round(startup, 2),
-        "warm_reload_to_interactive_s": round(warm_reload, 2),
-        "click_to_image_ms_median": round(statistics.median(clicks), 1),
-        "click_to_image_ms_p95": round(percentile(clicks, 0.95), 1),
-        "clicks": len(clicks),
-        "noop_rerun_ms_median": round(statistics.median(noop), 1),
-        "noop_clicks_without_rerun": missed,
-        "click_vs_noop_rerun": round(statistics.median(clicks) / statistics.median(noop), 2),
-        "drag_updates_per_s": round(rate, 1),
-        "drag_inputs_redrawn": round(redrawn, 3),
-        "drag_renders": renders,
-        **training,
-    }
-    print(f"start-up to interactive scatter: {startup:.1f} s (warm reload {warm_reload:.1f} s)")
-    print(f"click to image: median {figures['click_to_image_ms_median']} ms, p95 {figures['click_to_image_ms_p95']} ms "
-          f"over {len(clicks)} clicks (target median < 300 ms); no-op rerun {figures['noop_rerun_ms_median']} ms "
-          f"({missed} reference clicks retried: no rerun), ratio {figures['click_vs_noop_rerun']}")  # fmt: skip
-    print(f"drag: {rate:.0f} updates/s (target >= 30), {redrawn:.0%} of input events redrawn")
-    if training:
-        busy = training["click_while_training_ms_median"]
-        print(f"default training run: {training['train_run_s']} s, the page showed {training['train_images_per_s']} "
-              f"images/s; meanwhile another session's click-to-image median {busy} ms "
-              f"(idle {figures['click_to_image_ms_median']} ms)")  # fmt: skip
+    dense, conv, heavy = figures["hover_dense_vae"], figures["hover_conv_vae"], figures["hover_heavy_pool_worker"]
+    print(
+        f"start-up to an interactive plane: {figures['startup_to_interactive_s']} s "
+        f"(warm reload {figures['warm_reload_to_interactive_s']} s)"
+    )
+    for name, h in (("dense VAE", dense), ("conv VAE", conv), ("conv_ae_pool (worker)", heavy)):
+        print(
+            f"hover, {name}: move to image drawn p50 {h['draw_ms_p50']} ms p95 {h['draw_ms_p95']} ms; "
+            f"to the next frame p50 {h['frame_ms_p50']} ms p95 {h['frame_ms_p95']} ms; {h['updates_per_s']} updates/s, "
+            f"{h['moves_drawn']:.0%} of moves drawn"
+        )
+    print(
+        f"websocket messages sent during a {args.moves}-move sweep: {figures['hover_messages_sent']} "
+        f"(idle for as long: {figures['idle_messages_sent']})"
+    )
+    print(
+        f"click to marker and image p50 {figures['click_to_marker_ms_p50']} ms; to the server's panel p50 "
+        f"{figures['click_to_panel_ms_p50']} ms p95 {figures['click_to_panel_ms_p95']} ms (reference round trip p50 "
+        f"{figures['reference_round_trip_ms_p50']} ms)"
+    )
+    drag = figures["interpolation_drag"]
+    print(
+        f"interpolation drag: {drag['updates_per_s']} input events/s, marker moves per input "
+        f"{drag['marker_moves_per_input']}, images per input {drag['images_per_input']}"
+    )
+    print(
+        f"bytes to the browser per model switch: first {figures['model_switch_bytes_first']:,}, "
+        f"again {figures['model_switch_bytes_again']:,}"
+    )
+    print(f"server CPU while one session hovers: {figures['server_cpu_hovering_s_per_s']} s/s "
+          f"(idle {figures['server_cpu_idle_s_per_s']} s/s)")  # fmt: skip
+    if args.train:
+        print(
+            f"default training run: {figures['train_run_s']} s at {figures['train_images_per_s']} images/s; "
+            f"another session's click-to-panel p50 meanwhile {figures['click_to_panel_while_training_ms_p50']} ms"
+        )
     return report(figures, args.json)
 
 

@@ -1,4 +1,4 @@
-"""End to end in headless Chromium against `streamlit run`: clicks, drags and drawing."""
+"""End to end in headless Chromium against `streamlit run`: the latent plane as a person uses it."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import torch
 from models.checkpoint import load_checkpoint
 from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
-from tools.browser import StreamlitServer, open_page, plot_point, screen_point, wait_idle
+from tools.browser import StreamlitServer, open_page, screen_point, wait_for_plane, wait_idle
 
 pytestmark = pytest.mark.e2e
 DEFAULT_MODEL = CHECKPOINT_DIR / "dense_vae_2d.safetensors"
 Z_TEXT = re.compile(r"z = \((-?\d+\.\d+), (-?\d+\.\d+)\)")
+PLANE = "document.querySelector('.lp-root[data-ready=true]').parentElement.__latentPlane"
 
 
 @pytest.fixture(scope="module")
@@ -33,73 +34,198 @@ def isolated_point(codes: np.ndarray, limit: float = 2.0) -> int:
     return int(candidates[np.argmax(distances.min(1))])
 
 
-def click_at(page: object, x: float, y: float) -> None:
-    """Move onto the point first, as a person does: Plotly picks the hovered point on click."""
-    page.mouse.move(x - 6, y - 6)
-    page.mouse.move(x, y, steps=3)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
+def renders(page: object) -> int:
+    return int(page.locator("[data-testid=plane-decoded]").get_attribute("data-renders"))
 
 
-def test_click_on_a_digit_shows_it_and_its_reconstruction(
+def count_sent_frames(page: object) -> list[int]:
+    """Sizes of the websocket frames the page sends from now on (a list that grows)."""
+    sent: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(len(frame))))
+    return sent
+
+
+def plot_box(page: object) -> dict:
+    wait_for_plane(page)
+    return page.evaluate(
+        f"() => {{ const b = {PLANE}.frame().box; return {{x: b.left, y: b.top, w: b.width, h: b.height}}; }}"
+    )
+
+
+def test_hovering_anywhere_decodes_in_the_browser_without_a_message(page: object, server: StreamlitServer) -> None:
+    sent = count_sent_frames(page)
+    open_page(page, server.url)
+    box = plot_box(page)
+    page.wait_for_timeout(1000)
+    before, frames_before = renders(page), len(sent)
+    pictures = set()
+    for i in range(40):  # a sweep across the plot, corners included
+        page.mouse.move(box["x"] + 2 + i * (box["w"] - 4) / 39, box["y"] + 2 + i * (box["h"] - 4) / 39)
+        pictures.add(page.locator("[data-testid=plane-decoded]").evaluate("c => c.toDataURL()"))
+    assert renders(page) - before == 40, "every mouse move drew a decoded image"
+    assert len(pictures) >= 20, "and the image changed along the way"
+    assert len(sent) == frames_before, "no message went to the server while hovering"
+    readout = page.locator("[data-testid=plane-readout]").inner_text()
+    assert Z_TEXT.search(readout)
+
+
+def test_hovering_a_digit_shows_that_test_image(
     page: object, server: StreamlitServer, default_codes: np.ndarray, mnist_test: Split
 ) -> None:
     open_page(page, server.url)
     index = isolated_point(default_codes)
-    click_at(page, *screen_point(page, *map(float, default_codes[index])))
+    page.mouse.move(*screen_point(page, *map(float, default_codes[index])))
     label = int(mnist_test.labels[index])
-    page.get_by_text(f"Test image #{index}: a {label}").wait_for(timeout=30_000)
+    page.get_by_text(f"test image #{index}: a {label}").first.wait_for(timeout=10_000)
+    page.wait_for_function(  # the test images arrive once (7.8 MB, cached), then show at once
+        "() => getComputedStyle(document.querySelector('.lp-original')).visibility === 'visible'", timeout=30_000
+    )
+
+
+def test_a_click_on_a_digit_shows_it_and_its_reconstruction(
+    page: object, server: StreamlitServer, default_codes: np.ndarray, mnist_test: Split
+) -> None:
+    open_page(page, server.url)
+    index = isolated_point(default_codes)
+    x, y = screen_point(page, *map(float, default_codes[index]))
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    assert page.locator("[data-testid=plane-selection]").count() == 1  # the marker, at once
+    label = int(mnist_test.labels[index])
+    page.get_by_text(f"Test image #{index}: a {label}").wait_for(timeout=30_000)  # then the server's panel
     wait_idle(page)
     page.get_by_text("reconstruction", exact=True).wait_for(timeout=30_000)
-    images = page.locator("[data-testid='stImage'] img")
-    assert images.count() >= 3  # original, reconstruction, neighbours
-    page.wait_for_function(  # every picture arrives and decodes
-        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
-        ".every((img) => img.complete && img.naturalWidth > 0)",
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].length >= 3 &&"
+        " [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every((i) => i.complete && i.naturalWidth)",
         timeout=30_000,
     )
 
 
-def test_click_on_empty_space_decodes_that_point(page: object, server: StreamlitServer) -> None:
+def test_a_click_in_a_corner_outside_the_data_decodes_that_exact_point(page: object, server: StreamlitServer) -> None:
     open_page(page, server.url)
-    (x0, y0) = screen_point(page, 0.0, 0.0)
-    # Far corner of the plot, away from every digit: only the invisible grid is there.
-    target = screen_point(page, -3.0, 3.5)
-    click_at(page, *target)
-    page.get_by_text("Decoded point").wait_for(timeout=30_000)
+    box = plot_box(page)
+    corner = (round(box["x"]) + 5, round(box["y"]) + 5)  # the axes' top left corner, no digit near; whole pixels
+    page.mouse.move(*corner)
+    page.mouse.click(*corner)
+    clicked = page.evaluate(f"([px, py]) => {{ const p = {PLANE}; return p.toPlot(p.frame(), px, py); }}", list(corner))
+    page.get_by_text("Selected point", exact=True).wait_for(timeout=30_000)
     wait_idle(page)
     shown = Z_TEXT.search(page.get_by_text("Latent point").inner_text())
     assert shown, "the decoded point's coordinates are shown"
-    clicked = plot_point(page, *target)
-    spacing = abs(plot_point(page, x0 + 100, y0)[0] - plot_point(page, x0, y0)[0]) / 100  # latent units per pixel
-    assert abs(float(shown.group(1)) - clicked[0]) < 4 * spacing + 0.05
-    assert abs(float(shown.group(2)) - clicked[1]) < 4 * spacing + 0.05
-    page.get_by_text(re.compile(r"decoded at \(")).wait_for(timeout=30_000)
+    assert float(shown.group(1)) == pytest.approx(clicked[0], abs=1e-3)
+    assert float(shown.group(2)) == pytest.approx(clicked[1], abs=1e-3)
+    marker = page.locator("[data-testid=plane-selection]").bounding_box()
+    assert (
+        abs(marker["x"] + marker["width"] / 2 - corner[0]) < 2
+        and abs(marker["y"] + marker["height"] / 2 - corner[1]) < 2
+    )
 
 
-def test_dragging_the_interpolation_slider_changes_the_image_during_the_drag(
+def test_a_double_click_resets_the_zoom_and_keeps_the_selection(page: object, server: StreamlitServer) -> None:
+    open_page(page, server.url)
+    box = plot_box(page)
+    home = page.evaluate(f"() => {PLANE}.frame().x")
+    centre = (box["x"] + box["w"] * 0.3, box["y"] + box["h"] * 0.7)
+    page.mouse.move(*centre)
+    page.mouse.click(*centre)
+    page.get_by_text("Selected point", exact=True).wait_for(timeout=30_000)
+    wait_idle(page)
+    selected = page.evaluate(f"() => {PLANE}.selected")
+    page.mouse.move(box["x"] + box["w"] * 0.4, box["y"] + box["h"] * 0.4)  # zoom into a box
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["w"] * 0.6, box["y"] + box["h"] * 0.6, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"(home) => {PLANE}.frame().x[0] > home[0] + 0.1", arg=home, timeout=10_000)
+    page.mouse.dblclick(box["x"] + box["w"] * 0.8, box["y"] + box["h"] * 0.2)
+    page.wait_for_function(f"(home) => Math.abs({PLANE}.frame().x[0] - home[0]) < 1e-6", arg=home, timeout=10_000)
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    after = page.evaluate(f"() => {PLANE}.selected")
+    assert (after["x"], after["y"]) == (selected["x"], selected["y"]), "the double click did not move the selection"
+    latent = Z_TEXT.search(page.get_by_text("Latent point").inner_text())
+    assert float(latent.group(1)) == pytest.approx(selected["x"], abs=1e-3), "and the panel still shows it"
+
+
+def test_the_manifold_backdrop_is_decoded_for_the_view_and_again_after_a_zoom(
     page: object, server: StreamlitServer
 ) -> None:
+    open_page(page, server.url)
+    box = plot_box(page)
+    page.get_by_text("decoded manifold behind the points").click()
+    backdrop = page.locator(".lp-backdrop")
+    page.wait_for_function("() => document.querySelector('.lp-backdrop').dataset.view", timeout=30_000)
+    first = backdrop.get_attribute("data-view")
+    columns, rows = map(int, backdrop.get_attribute("data-tiles").split("x"))
+    assert rows == 20 and backdrop.evaluate("c => [c.width, c.height]") == [columns * 28, rows * 28]
+    size = backdrop.bounding_box()
+    assert size["width"] / columns == pytest.approx(size["height"] / rows, rel=0.1), "square tiles: digits undistorted"
+    page.locator(".lp-opacity").fill("0.3")
+    assert backdrop.evaluate("c => getComputedStyle(c).opacity") == "0.3"
+    page.mouse.move(box["x"] + box["w"] * 0.3, box["y"] + box["h"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["w"] * 0.5, box["y"] + box["h"] * 0.5, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "(v) => document.querySelector('.lp-backdrop').dataset.view !== v", arg=first, timeout=30_000
+    )
+    view = [float(v) for v in backdrop.get_attribute("data-view").strip("[]").split(",")]
+    assert view[1] - view[0] < 0.5 * (float(first.strip("[]").split(",")[1]) - float(first.strip("[]").split(",")[0]))
+
+
+def test_dragging_t_moves_the_marker_and_the_image_on_every_step(page: object, server: StreamlitServer) -> None:
+    sent = count_sent_frames(page)
     open_page(page, f"{server.url}/interpolate")
-    frame = page.locator("[data-testid='interp-frame']")
-    frame.wait_for(timeout=60_000)
-    slider = page.locator("[data-testid='interp-slider']")
+    wait_for_plane(page)
+    page.wait_for_selector("[data-testid=plane-t-marker]", timeout=30_000)
+    slider = page.locator("[data-testid=plane-t]")
+    marker = page.locator("[data-testid=plane-t-marker]")
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 2, y)
     page.mouse.down()
-    seen = []
-    for step in range(1, 21):
-        page.mouse.move(box["x"] + 2 + step * (box["width"] - 4) / 20, y)
-        seen.append((int(frame.get_attribute("data-frame")), frame.evaluate("c => c.toDataURL()")))
+    positions, pictures, frames_before = [], set(), len(sent)
+    for step in range(1, 31):
+        page.mouse.move(box["x"] + 2 + step * (box["width"] - 4) / 30, y)
+        positions.append((float(marker.get_attribute("data-x")), float(marker.get_attribute("data-y"))))
+        pictures.add(page.locator("[data-testid=plane-decoded]").evaluate("c => c.toDataURL()"))
     page.mouse.up()
-    frames = [f for f, _ in seen]
-    pictures = {p for _, p in seen}
-    assert frames == sorted(frames) and frames[-1] == 100 and len(set(frames)) >= 15, frames
-    assert len(pictures) >= 10, "the drawn image changes while the mouse button is still down"
+    assert len(set(positions)) >= 28, "the marker moved on (almost) every input event"
+    assert len(pictures) >= 20, "and so did the decoded image, while the button was still down"
+    assert len(sent) == frames_before, "all of it in the browser"
+    assert float(slider.input_value()) == pytest.approx(1.0, abs=0.01)
 
 
-def test_drawing_a_stroke_places_it_on_the_scatter(page: object, server: StreamlitServer) -> None:
+def test_t_survives_a_rerun(page: object, server: StreamlitServer) -> None:
+    open_page(page, f"{server.url}/interpolate")
+    wait_for_plane(page)
+    page.locator("[data-testid=plane-t]").fill("0.37")
+    page.get_by_text("Spherical (slerp)").click()  # a rerun, with new data for the plane
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    assert float(page.locator("[data-testid=plane-t]").input_value()) == pytest.approx(0.37)
+
+
+def test_clicks_set_a_then_b_and_the_path_follows(page: object, server: StreamlitServer) -> None:
+    open_page(page, f"{server.url}/interpolate")
+    box = plot_box(page)
+    for side, (fx, fy) in (("A", (0.1, 0.1)), ("B", (0.9, 0.9))):
+        x, y = box["x"] + box["w"] * fx, box["y"] + box["h"] * fy
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_function(  # the endpoint's marker moves to the click at once, before any rerun
+            "([side, x, y]) => { const r = document.querySelector(`[data-testid=plane-end-${side}]`)"
+            ".getBoundingClientRect();"
+            " return Math.abs(r.x + r.width / 2 - x) < 2 && Math.abs(r.y + r.height / 2 - y) < 2; }",
+            arg=[side, x, y],
+            timeout=1_000,
+        )
+        page.get_by_text(re.compile(rf"{side}: z = \(")).wait_for(timeout=30_000)  # the server agrees
+        wait_idle(page)
+        page.wait_for_timeout(700)  # never two clicks within a double click's time
+
+
+def test_drawing_a_stroke_places_it_on_the_plane(page: object, server: StreamlitServer) -> None:
     open_page(page, f"{server.url}/draw")
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=60_000)
@@ -113,19 +239,31 @@ def test_drawing_a_stroke_places_it_on_the_scatter(page: object, server: Streaml
     page.get_by_text("Encoded at").wait_for(timeout=60_000)
     wait_idle(page)
     encoded = Z_TEXT.search(page.get_by_text("Encoded at").inner_text())
-    assert encoded
-    page.get_by_text("what the model sees").wait_for(timeout=30_000)
-    # The point is drawn on the scatter as the "you" marker at the encoded coordinates.
-    marker = page.evaluate(
-        """() => {
-          const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-          const trace = gd.data.find((t) => t.text && t.text[0] === 'you');
-          return trace ? [trace.x[0], trace.y[0]] : null;
-        }"""
+    you = page.locator("[data-testid=plane-you]")
+    you.wait_for(timeout=30_000)
+    assert float(you.get_attribute("data-x")) == pytest.approx(float(encoded.group(1)), abs=1e-3)
+    assert float(you.get_attribute("data-y")) == pytest.approx(float(encoded.group(2)), abs=1e-3)
+    # The posterior's 1-sigma ellipse is drawn large enough to see, and says when it is enlarged.
+    ellipse = page.locator("[data-testid=plane-ellipse]").bounding_box()
+    assert min(ellipse["width"], ellipse["height"]) >= 20
+    if float(page.locator("[data-testid=plane-ellipse]").get_attribute("data-scale")) > 1:
+        note = re.compile(r"1σ ellipse, drawn ×\d+ larger to be seen \(true half-axes")
+        page.get_by_text(note).wait_for(timeout=5_000)
+
+
+def test_hovering_a_sample_diamond_highlights_its_image(page: object, server: StreamlitServer) -> None:
+    open_page(page, f"{server.url}/sample")
+    wait_for_plane(page)
+    first = page.locator(".lp-overlay [data-sample='0']")
+    first.wait_for(timeout=30_000)
+    box = first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".lp-samples canvas[data-sample='0'].lp-highlight", timeout=5_000)
+    page.locator(".lp-samples canvas[data-sample='3']").hover()
+    page.wait_for_function(
+        "() => document.querySelector(\".lp-overlay [data-sample='3']\").getAttribute('fill') === '#ff7f0e'",
+        timeout=5_000,
     )
-    assert marker is not None
-    assert marker[0] == pytest.approx(float(encoded.group(1)), abs=1e-3)
-    assert marker[1] == pytest.approx(float(encoded.group(2)), abs=1e-3)
 
 
 def test_a_first_visit_straight_to_a_page_gets_the_full_app(browser: object, mnist_test: Split) -> None:

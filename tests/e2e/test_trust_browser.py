@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from models.checkpoint import load_checkpoint
-from tools.browser import StreamlitServer, open_page, serving, set_number, set_text, wait_idle
+from tools.browser import StreamlitServer, open_page, serving, set_number, set_text, wait_for_plane, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -83,8 +83,10 @@ def test_the_app_loads_nothing_from_other_hosts_and_stays_light_in_dark_mode(
         page = context.new_page()
         page.on("request", lambda request: requested.append(request.url))
         open_page(page, server.url)
-        page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)
+        wait_for_plane(page)
+        page.wait_for_function(  # the test images too: every file the page fetches comes from the app
+            "() => document.querySelector('.lp-root').parentElement.__latentPlane.images", timeout=60_000
+        )
         foreign = [url for url in requested if not url.startswith((server.url, "data:", "blob:"))]
         assert foreign == [], foreign
         icon = page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.href")

@@ -1,0 +1,93 @@
+"""Files the browser fetches once and caches: plotly.js, the plane's scripts, decoders, test images.
+
+They are written into `static/cache/` beside the entry point, which Streamlit serves at
+`app/static/cache/...` (`server.enableStaticServing` in .streamlit/config.toml). Every file is
+named by a hash of its content, so a browser can cache it for good: a changed model or script
+gets a new name, and the page's messages carry only these short names, never the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import plotly
+
+from models.checkpoint_store import atomic_write
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATIC_DIR = REPO_ROOT / "static"  # Streamlit serves the folder `static` beside streamlit_app.py
+CACHE_DIR = STATIC_DIR / "cache"
+URL_PREFIX = "app/static/cache/"  # relative to the page, so it works under any server.baseUrlPath
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"  # our browser code, published as is
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+KEEP_FILES = 200  # published files kept; older ones are removed (every name can be rebuilt)
+_LOCK = threading.Lock()
+
+
+def publish_bytes(stem: str, suffix: str, payload: bytes) -> str:
+    """Write `payload` as `static/cache/<stem>-<hash><suffix>` (once) and return its URL."""
+    name = f"{stem}-{hashlib.sha256(payload).hexdigest()[:16]}{suffix}"
+    target = CACHE_DIR / name
+    with _LOCK:
+        if not target.is_file():
+            atomic_write(target, payload)
+            _prune()
+    return URL_PREFIX + name
+
+
+def publish_file(source: Path, stem: str) -> str:
+    """Publish a file by content (copied once; large files are hashed, not read twice)."""
+    digest = _file_digest(source)
+    name = f"{stem}-{digest}{source.suffix}"
+    target = CACHE_DIR / name
+    with _LOCK:
+        if not target.is_file():
+            CACHE_DIR.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{name}.part")
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target)
+    return URL_PREFIX + name
+
+
+def plotly_url() -> str:
+    """The plotly.js of the installed `plotly` package (never a copy in the repository)."""
+    return publish_file(PLOTLY_JS, f"plotly-{plotly.__version__}")
+
+
+def script_urls() -> dict[str, str]:
+    """The plane's ES modules. They import each other by these published names, so each is
+    published with its imports rewritten to the published names of what it imports."""
+    urls: dict[str, str] = {}
+    for name in ("decoder.js", "decoder_worker.js", "latent_plane.js"):  # dependencies first
+        text = (ASSETS_DIR / name).read_text()
+        for dependency, url in urls.items():
+            text = text.replace(f"./{dependency}", f"./{url.removeprefix(URL_PREFIX)}")
+        urls[name] = publish_bytes(Path(name).stem, ".js", text.encode())
+    return urls
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    cached = _DIGESTS.get(key)
+    if cached is None:
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        cached = _DIGESTS[key] = digest.hexdigest()[:16]
+    return cached
+
+
+_DIGESTS: dict[str, str] = {}
+
+
+def _prune() -> None:
+    """Keep the cache folder bounded: drop the oldest files beyond KEEP_FILES (call with _LOCK held)."""
+    files = sorted((p for p in CACHE_DIR.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime)
+    for old in files[: max(0, len(files) - KEEP_FILES)]:
+        old.unlink(missing_ok=True)
