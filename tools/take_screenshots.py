@@ -91,7 +91,7 @@ def train(page: object, url: str) -> None:
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Trained 2 epochs.").wait_for(timeout=300_000)
     wait_idle(page)
-    page.get_by_text("Trained 2 epochs.").scroll_into_view_if_needed()
+    page.locator("[data-testid='stPlotlyChart']").last.scroll_into_view_if_needed()  # the replay and the curves
 
 
 ACTIONS = {"explore": explore, "interpolate": interpolate, "draw": draw, "sample": sample, "train": train}

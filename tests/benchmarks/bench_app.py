@@ -192,14 +192,19 @@ def switch_bytes(page: object, frames: dict, title: str) -> int:
         with contextlib.suppress(Exception):  # a response without a body (a redirect, say)
             received.append(len(response.body()))
 
+    before = page.evaluate(f"() => {PLANE}.data.model.url")
     page.on("response", on_response)
     start = sum(frames["received"])
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     page.get_by_role("option", name=title).first.click()
     wait_idle(page)
-    page.wait_for_timeout(300)
-    wait_for_plane(page)
-    page.wait_for_function(f"() => {PLANE}.model && {PLANE}.images !== undefined", timeout=60_000)
+    page.wait_for_function(  # the new model's plane is drawn (the old one is gone) with its test images
+        "(before) => { const roots = [...document.querySelectorAll('.lp-root[data-ready=true]')];"
+        " return roots.length === 1 && roots[0].parentElement.__latentPlane.data.model.url !== before"
+        " && roots[0].parentElement.__latentPlane.images; }",
+        arg=before,
+        timeout=60_000,
+    )
     page.remove_listener("response", on_response)
     return sum(received) + sum(frames["received"]) - start
 

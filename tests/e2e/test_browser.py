@@ -281,3 +281,31 @@ def test_a_first_visit_straight_to_a_page_gets_the_full_app(browser: object, mni
         context.close()
     finally:
         fresh.stop()
+
+
+def test_zoom_and_hidden_digits_survive_reruns(page: object, server: StreamlitServer) -> None:
+    open_page(page, server.url)
+    box = plot_box(page)
+    page.locator(".legendtoggle").nth(1).click()  # hide the 1s
+    page.mouse.move(box["x"] + box["w"] * 0.3, box["y"] + box["h"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["w"] * 0.7, box["y"] + box["h"] * 0.7, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    view = page.evaluate(f"() => {PLANE}.frame().x")
+    for fx in (0.4, 0.6):  # two clicks, each a rerun of the page with new data for the plane
+        box = plot_box(page)
+        page.mouse.move(box["x"] + box["w"] * fx, box["y"] + box["h"] * 0.5)
+        page.mouse.click(box["x"] + box["w"] * fx, box["y"] + box["h"] * 0.5)
+        page.wait_for_function(  # the server has seen the click and sent the plane its new data
+            f"() => {PLANE}.data.selected && {PLANE}.data.selected.seq === {PLANE}.seq", timeout=30_000
+        )
+        wait_idle(page)
+        page.wait_for_timeout(600)
+    assert page.evaluate(f"() => {PLANE}.frame().x") == pytest.approx(view)
+    assert page.evaluate(f"() => {PLANE}.gd.data[1].visible") == "legendonly"
+    page.reload()  # a remount (the same tab) restores them too
+    wait_for_plane(page)
+    page.wait_for_timeout(500)
+    assert page.evaluate(f"() => {PLANE}.frame().x") == pytest.approx(view, rel=1e-6)
+    assert page.evaluate(f"() => {PLANE}.gd.data[1].visible") == "legendonly"
