@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import url_state
+from app.copy_link import copy_link_button
 from app.images import favicon
 from app.palette import DIGIT_COLORS
+from app.presenter import presenter_controls
 from app.sidebar import model_picker, training_status
 from models.engine import configure_torch
 
@@ -22,6 +25,11 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
+url_state.check_unknown()
 model_picker()
 training_status()
+presenter_controls()
 navigation.run()
+with st.sidebar:
+    copy_link_button()
+    url_state.show_notices()

@@ -17,9 +17,11 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app import presenter, url_state
 from app.catalogue import ModelRef, load_model
 from app.latent_space import LatentSpace, latent_space
 from app.palette import DIGIT_COLORS
+from app.presenter import presenting
 from app.static_assets import plotly_url, publish_bytes, script_urls
 from app.test_set import test_data
 from models.decoder_export import export_decoder, pack
@@ -61,6 +63,10 @@ _CSS = """
 .lp-samples { display: grid; grid-template-columns: repeat(auto-fill, 48px); gap: 4px; }
 .lp-samples canvas { width: 48px; height: 48px; outline: 3px solid transparent; }
 .lp-samples canvas.lp-highlight { outline-color: #ff7f0e; }
+.lp-present .lp-panel { width: clamp(300px, 30%, 460px); }
+.lp-present .lp-big { max-width: none; }
+.lp-present .lp-caption { font-size: 1.4rem; }
+.lp-present .lp-readout, .lp-present .lp-control { font-size: 1.15rem; }
 """
 
 _component = st.components.v2.component("latent_explorer.latent_plane", js=_LOADER, css=_CSS, isolate_styles=False)
@@ -111,12 +117,15 @@ def latent_plane(
         "images": test_images_url(info.dataset) if space.has_data else None,
         "mode": mode,
         "height": PLOT_HEIGHT,
-        "marker_size": MARKER_SIZE,
-        "font_size": FONT_SIZE,
+        "fill_height": presenting(),  # presenter mode: as tall as the window allows
+        "marker_size": presenter.MARKER_SIZE if presenting() else MARKER_SIZE,
+        "font_size": presenter.FONT_SIZE if presenting() else FONT_SIZE,
+        "wide_panel": presenting(),
         "bounds": [list(axis) for axis in space.bounds],
         "axis_titles": ["PC 1", "PC 2"] if space.projected else ["z₁", "z₂"],
         "colors": list(DIGIT_COLORS),
         "backdrop": False,
+        "url": browser_state_in_url(),
         **overlays,
     }
 
@@ -126,6 +135,28 @@ def latent_plane(
             on_click(click)
 
     _component(data=data, key=key, on_click_change=clicked)
+
+
+def browser_state_in_url() -> dict[str, Any]:
+    """What the plane keeps in the URL itself (zoom, hidden digits, backdrop, t), checked here,
+    so a shared link opens the same view; the plane ignores it after it has mounted."""
+    view = url_state.parse("view", _view)
+    hidden = url_state.parse("hide", _digits)
+    return {
+        "view": view, "hide": hidden, "backdrop": url_state.parse("bd", url_state.flag),
+        "opacity": url_state.parse("op", url_state.number(0.0, 1.0)), "t": url_state.parse("t", url_state.number(0, 1)),
+    }  # fmt: skip
+
+
+def _view(raw: str) -> dict[str, list[float]]:
+    x0, x1, y0, y1 = (url_state.number(-1e6, 1e6)(part) for part in raw.split(","))
+    if not (x1 > x0 and y1 > y0):
+        raise ValueError(raw)
+    return {"x": [x0, x1], "y": [y0, y1]}
+
+
+def _digits(raw: str) -> list[int]:
+    return sorted({url_state.whole(0, 9)(part) for part in raw.split(",") if part}) if raw else []
 
 
 def _asset_urls() -> dict[str, str]:

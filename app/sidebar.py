@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import markdown
+from app import markdown, url_state
 from app.catalogue import CheckpointEntry, catalogue, default_entry
 from app.job_queue import HEARTBEAT_SECONDS, get_queue
 from app.shell import session_id
@@ -39,6 +39,12 @@ def model_picker() -> CheckpointEntry | None:
         )
         return None
     by_path = {entry.ref.path: entry for entry in found.entries}
+    if (wanted := url_state.incoming("model")) is not None:  # a link names a model: by name, never a path
+        named = next((e for e in found.entries if e.ref.name == wanted), None)
+        if named is None:
+            url_state.notice("model", wanted)
+        else:
+            st.session_state[MODEL_KEY] = named.ref.path
     if st.session_state.get(MODEL_KEY) not in by_path:
         st.session_state[MODEL_KEY] = default_entry(found.entries).ref.path
     mine = get_queue().saved_by(session_id())
@@ -47,6 +53,7 @@ def model_picker() -> CheckpointEntry | None:
         label_visibility="collapsed",
     )  # fmt: skip
     entry = by_path[path]
+    url_state.write({"model": entry.ref.name})
     model_card(entry)
     return entry
 

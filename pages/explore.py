@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import sections
+from app import sections, url_state
 from app.latent_space import decode_plane, latent_space
 from app.plane import PlaneClick, latent_plane
 from app.test_set import test_data
@@ -34,7 +34,14 @@ def remember_click(click: PlaneClick) -> None:
     st.session_state[pick_key] = None if click.x is None else click
 
 
+if (linked := url_state.parse("sel", url_state.point(space.size))) is not None:  # a shared link's selection
+    if linked.index is not None:
+        x, y = map(float, space.points[linked.index])
+        st.session_state[pick_key] = PlaneClick(x, y, linked.index, 0, False)
+    else:
+        st.session_state[pick_key] = PlaneClick(linked.x, linked.y, None, 0, False)
 pick: PlaneClick | None = st.session_state.get(pick_key)
+url_state.write({"sel": None if pick is None else url_state.point_text(pick.index, pick.x, pick.y)})
 selected = None if pick is None else {"x": pick.x, "y": pick.y, "index": pick.index, "seq": pick.seq}
 latent_plane(ref, "explore", key=f"explore_plane_{ref.name}", on_click=remember_click, selected=selected)
 

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import sections
+from app import sections, url_state
 from app.catalogue import ModelRef
 from app.images import gif_bytes, png_bytes, upscale
 from app.interpolation_ends import (
@@ -15,6 +15,7 @@ from app.interpolation_ends import (
     default_endpoints,
     endpoint_from_click,
     endpoint_from_index,
+    endpoint_from_point,
     plane_ends,
     random_endpoint,
 )
@@ -36,6 +37,12 @@ if target_key not in st.session_state:
 if ends_key not in st.session_state:
     st.session_state[ends_key] = default_endpoints(ref, space)
 ends: dict[str, Endpoint] = st.session_state[ends_key]
+for side in ("A", "B"):  # endpoints named in a shared link
+    if (linked := url_state.parse(side.lower(), url_state.point(space.size))) is not None:
+        ends[side] = (endpoint_from_index(space, linked.index) if linked.index is not None
+                      else endpoint_from_point(space, linked.x, linked.y))  # fmt: skip
+if (linked_slerp := url_state.parse("slerp", url_state.flag)) is not None:
+    st.session_state["interp_slerp"] = linked_slerp
 
 
 def set_endpoint(click: PlaneClick) -> None:
@@ -70,6 +77,10 @@ spherical = mode_column.toggle("Spherical (slerp)", key="interp_slerp")
 a_column.markdown(f"**A**: {ends['A'].describe()}")
 b_column.markdown(f"**B**: {ends['B'].describe()}")
 
+url_state.write(
+    {side.lower(): url_state.point_text(end.index, *end.point) for side, end in ends.items()}
+    | {"slerp": "1" if spherical else None}
+)
 latent_plane(
     ref, "interpolate", key=f"interp_plane_{ref.name}", on_click=set_endpoint, ends=plane_ends(ends),
     target=st.session_state[target_key], spherical=spherical, ends_seq=st.session_state.get(seq_key, 0),

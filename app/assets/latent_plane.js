@@ -17,6 +17,7 @@ const PIXELS = 784;
 const HEAVY_MULTIPLY_ADDS = 5e6; // above this, decode in a worker (measured: ~1 ms per M multiply-adds)
 const NEAR_PX = 7; // a mouse this close to a point is "on" it
 const DOUBLE_CLICK_MS = 400;
+const DEFAULT_OPACITY = 0.55;
 const BACKDROP_TILES = 20; // tiles per side of the decoded manifold (10 for heavy decoders)
 
 const loaded = new Map(); // url -> promise, shared by every plane on the page
@@ -57,7 +58,39 @@ function loadImages(url) {
   return once(url, async () => new Uint8Array(await (await fetch(absolute(url))).arrayBuffer()));
 }
 
+// The plane's own URL parameters, re-applied to any address Streamlit sets for the same page.
+const browserParameters = { path: null, values: {} };
+
+function withParameters(search, values) {
+  const params = new URLSearchParams(search);
+  for (const [name, value] of Object.entries(values)) {
+    if (value === null) params.delete(name);
+    else params.set(name, value);
+  }
+  const query = params.toString();
+  return query ? `?${query}` : "";
+}
+
+function keepBrowserParameters() {
+  if (history.__latentPlaneKeeps) return;
+  history.__latentPlaneKeeps = true;
+  for (const method of ["pushState", "replaceState"]) {
+    const original = history[method].bind(history);
+    history[method] = (state, title, url) => {
+      if (url !== undefined && url !== null && browserParameters.path) {
+        const target = new URL(url, window.location.href);
+        if (target.pathname === browserParameters.path) {
+          target.search = withParameters(target.search, browserParameters.values);
+          url = target.href;
+        }
+      }
+      return original(state, title, url);
+    };
+  }
+}
+
 export function render(component) {
+  keepBrowserParameters();
   const { parentElement, data } = component;
   let plane = parentElement.__latentPlane;
   if (!plane) {
@@ -110,9 +143,22 @@ class Plane {
 
   // --- building -----------------------------------------------------------------------------
 
+  // The plot's height: fixed, or in presenter mode all the window has left below its top.
+  plotHeight() {
+    if (!this.data.fill_height) return this.data.height;
+    const top = this.figure.getBoundingClientRect().top + window.scrollY;
+    return Math.max(420, Math.round(window.innerHeight - top - 12));
+  }
+
+  fitHeight() {
+    const height = this.plotHeight();
+    this.root.style.setProperty("--lp-height", `${height}px`);
+    if (this.gd && this.gd.layout.height !== height) this.Plotly.relayout(this.gd, { height });
+  }
+
   buildDom(data) {
     const root = this.root;
-    root.style.setProperty("--lp-height", `${data.height}px`);
+    root.classList.toggle("lp-present", Boolean(data.wide_panel));
     root.innerHTML = `
       <div class="lp-figure">
         <canvas class="lp-backdrop"></canvas>
@@ -144,6 +190,8 @@ class Plane {
     this.big.dataset.renders = "0";
     this.bigContext = this.big.getContext("2d");
     this.bigImage = this.bigContext.createImageData(28, 28);
+    this.fitHeight();
+    if (data.fill_height) window.addEventListener("resize", () => this.fitHeight());
     this.backdropOn.addEventListener("change", () => { this.saveSession(); this.drawBackdrop(); });
     this.opacity.addEventListener("input", () => { this.backdrop.style.opacity = this.opacity.value; this.saveSession(); });
   }
@@ -212,7 +260,7 @@ class Plane {
     this.home = { x: [x0, x1], y: [y0, y1] };
     const view = this.view || this.home;
     const layout = {
-      height: data.height, margin: { l: 50, r: 10, t: 30, b: 45 }, font: { size: data.font_size },
+      height: this.plotHeight(), margin: { l: 50, r: 10, t: 30, b: 45 }, font: { size: data.font_size },
       xaxis: { range: view.x.slice(), title: { text: data.axis_titles[0] }, zeroline: false },
       yaxis: { range: view.y.slice(), title: { text: data.axis_titles[1] }, zeroline: false, scaleanchor: "x", scaleratio: 1 },
       // The legend stands at the right, below the modebar and clear of the axis titles.
@@ -523,15 +571,17 @@ class Plane {
     return `latent-plane:${this.data.model.key}`;
   }
 
+  // A shared link (data.url, checked by the server) wins over what this tab remembers.
   restoreSession() {
     let saved = {};
     try { saved = JSON.parse(sessionStorage.getItem(this.storageKey()) || "{}"); } catch { saved = {}; }
-    this.hidden = new Set(saved.hidden || []);
-    this.view = saved.view || null;
-    this.backdropOn.checked = Boolean(saved.backdrop ?? this.data.backdrop);
-    this.opacity.value = String(saved.opacity ?? 0.55);
+    const url = this.data.url || {};
+    this.hidden = new Set(url.hide ?? saved.hidden ?? []);
+    this.view = url.view ?? saved.view ?? null;
+    this.backdropOn.checked = Boolean(url.backdrop ?? saved.backdrop ?? this.data.backdrop);
+    this.opacity.value = String(url.opacity ?? saved.opacity ?? DEFAULT_OPACITY);
     this.backdrop.style.opacity = this.opacity.value;
-    this.savedT = saved.t;
+    this.savedT = url.t ?? saved.t;
   }
 
   saveSession(extra = {}) {
@@ -539,6 +589,29 @@ class Plane {
     const state = { hidden: [...(this.hidden || [])], view: this.view, backdrop: this.backdropOn.checked,
                     opacity: Number(this.opacity.value), t: this.mode?.t, ...extra };
     try { sessionStorage.setItem(this.storageKey(), JSON.stringify(state)); } catch { /* storage full or off */ }
+    clearTimeout(this.urlTimer);
+    this.urlTimer = setTimeout(() => this.writeUrl(state), 250);
+  }
+
+  // The browser's part of the view, in the address bar (replaced, not pushed: no history entry
+  // per zoom). The server reads it from there when a link is opened. Streamlit rewrites the
+  // address from the server's copy of the parameters whenever the server changes one; that copy
+  // predates these, so they are put back (keepBrowserParameters).
+  writeUrl(state) {
+    const home = this.home, view = state.view;
+    const zoomed = view && home && view.x.concat(view.y).some((v, i) => Math.abs(v - home.x.concat(home.y)[i]) > 1e-6);
+    const values = {
+      view: zoomed ? view.x.concat(view.y).map((v) => v.toFixed(4)).join(",") : null,
+      hide: state.hidden.length ? state.hidden.join(",") : null,
+      bd: state.backdrop ? "1" : null,
+      op: Math.abs(state.opacity - DEFAULT_OPACITY) > 1e-9 ? String(state.opacity) : null,
+      t: state.t !== undefined && state.t !== null ? state.t.toFixed(3) : null,
+    };
+    browserParameters.path = window.location.pathname;
+    browserParameters.values = values;
+    const search = withParameters(window.location.search, values);
+    if (search !== window.location.search)
+      history.replaceState(history.state, "", `${window.location.pathname}${search}${window.location.hash}`);
   }
 
   // --- data from the server ---------------------------------------------------------------
@@ -603,10 +676,11 @@ class Interpolate {
         <figure><canvas width="28" height="28"></canvas><figcaption>B</figcaption></figure>
         <figure><canvas width="28" height="28"></canvas><figcaption>B decoded</figcaption></figure>
       </div>`;
-    this.slider = extra.querySelector(".lp-t");
+    plane.big.before(extra.querySelector(".lp-player")); // t first: it must stay in sight on a projector
+    this.slider = plane.root.querySelector(".lp-t");
     this.slider.value = String(this.t);
     this.slider.addEventListener("input", () => this.setT(Number(this.slider.value)));
-    this.play = extra.querySelector(".lp-play");
+    this.play = plane.root.querySelector(".lp-play");
     this.play.addEventListener("click", () => this.toggle());
     this.endCanvases = extra.querySelectorAll(".lp-ends canvas");
   }
