@@ -7,6 +7,7 @@ import streamlit as st
 from app import url_state
 from app.copy_link import copy_link_button
 from app.images import favicon
+from app.lesson import lesson_banner
 from app.palette import DIGIT_COLORS
 from app.presenter import presenter_controls
 from app.sidebar import model_picker, training_status
@@ -22,6 +23,8 @@ pages = [
     st.Page("pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("pages/sample.py", title="Sample", icon=":material/casino:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/lesson.py", title="Lesson", icon=":material/school:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
@@ -29,6 +32,7 @@ url_state.check_unknown()
 model_picker()
 training_status()
 presenter_controls()
+lesson_banner()
 navigation.run()
 with st.sidebar:
     copy_link_button()

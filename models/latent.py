@@ -194,6 +194,30 @@ def nearest(codes: Tensor, point: Tensor, k: int) -> Neighbours:
     return Neighbours(order, distances[order])
 
 
+def nearest_distances(reference: Tensor, queries: Tensor, own_rows: Tensor | None = None, chunk: int = 1024) -> Tensor:
+    """For each query (M, D), the Euclidean distance to its nearest reference code (N, D), shape (M,).
+
+    `own_rows` (M,) says which reference row each query is, to skip it (its distance is 0).
+    Computed in chunks, so memory stays at chunk x N.
+    """
+    reference, queries = reference.float(), queries.float()
+    found = []
+    for start in range(0, len(queries), chunk):
+        distances = torch.cdist(queries[start : start + chunk], reference)
+        if own_rows is not None:
+            distances[torch.arange(len(distances)), own_rows[start : start + chunk]] = float("inf")
+        found.append(distances.min(dim=1).values)
+    return torch.cat(found) if found else queries.new_zeros(0)
+
+
+def share_in_holes(codes: Tensor, samples: Tensor, quantile: float = 0.95, probe: int = 2000, seed: int = 0) -> float:
+    """The share of `samples` that land in a hole of the code space: farther from every code than
+    `quantile` of the codes are from their own nearest neighbour (judged on `probe` of them)."""
+    chosen = torch.randperm(len(codes), generator=torch.Generator().manual_seed(seed))[:probe]
+    spacing = nearest_distances(codes, codes[chosen], own_rows=chosen)
+    return float((nearest_distances(codes, samples) > torch.quantile(spacing, quantile)).float().mean())
+
+
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((x_min, x_max), (y_min, y_max))
 DEFAULT_BOUNDS: Bounds = ((-3.0, 3.0), (-3.0, 3.0))
 

@@ -14,7 +14,9 @@ from models.latent import (
     latent_bounds,
     lerp,
     nearest,
+    nearest_distances,
     plot_view,
+    share_in_holes,
     slerp,
 )
 
@@ -225,3 +227,23 @@ def test_plot_view_refuses_damaged_or_mismatched_data(damage) -> None:
     damage(data)
     with pytest.raises(ValueError):
         PlotView.from_dict(data, 2)
+
+
+def test_nearest_distances_match_brute_force_and_skip_own_rows() -> None:
+    gen = _generator(3)
+    codes, queries = torch.randn(300, 4, generator=gen), torch.randn(40, 4, generator=gen)
+    brute = torch.cdist(queries, codes).min(dim=1).values
+    assert torch.allclose(nearest_distances(codes, queries, chunk=7), brute)
+    rows = torch.tensor([5, 17, 299])
+    own = nearest_distances(codes, codes[rows], own_rows=rows, chunk=2)
+    full = torch.cdist(codes[rows], codes)
+    full[torch.arange(3), rows] = float("inf")
+    assert torch.allclose(own, full.min(dim=1).values) and (own > 0).all()
+
+
+def test_samples_far_from_every_code_are_in_holes() -> None:
+    gen = _generator(4)
+    ring = torch.randn(4000, 2, generator=gen)
+    ring = ring / ring.norm(dim=1, keepdim=True) * 3  # codes on a circle of radius 3: a hole in the middle
+    inside, on = torch.zeros(10, 2), ring[:10] * 1.001
+    assert share_in_holes(ring, inside) == 1.0 and share_in_holes(ring, on) == 0.0

@@ -18,6 +18,7 @@ const HEAVY_MULTIPLY_ADDS = 5e6; // above this, decode in a worker (measured: ~1
 const NEAR_PX = 7; // a mouse this close to a point is "on" it
 const DOUBLE_CLICK_MS = 400;
 const DEFAULT_OPACITY = 0.55;
+const LINK_EVENT = "latent-plane:link"; // planes with the same data.link_group follow each other
 const BACKDROP_TILES = 20; // tiles per side of the decoded manifold (10 for heavy decoders)
 
 const loaded = new Map(); // url -> promise, shared by every plane on the page
@@ -114,6 +115,7 @@ class Plane {
 
   async start(data) {
     this.data = data;
+    this.path = window.location.pathname;
     this.buildDom(data);
     this.status.textContent = "Loading the plot and the decoder…";
     const [plotly, model] = await Promise.all([loadPlotly(data.assets.plotly), loadModel(data.model.url)]);
@@ -123,6 +125,8 @@ class Plane {
     this.points = model.arrays.points || null; // (N, 2) float32 plot coordinates of the test codes
     this.labels = model.arrays.labels || null;
     this.restoreSession();
+    this.linked = null;
+    this.listenToLinkedPlanes();
     await this.plot();
     this.status.textContent = "";
     this.root.dataset.ready = "true";
@@ -274,12 +278,23 @@ class Plane {
                      modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage", "resetScale2d", "autoScale2d"] };
     await this.Plotly.newPlot(this.plotDiv, traces, layout, config);
     const gd = (this.gd = this.plotDiv);
-    gd.on("plotly_relayout", () => this.afterViewChange());
+    // A zoom or pan by the user changes the ranges by their parts ("xaxis.range[0]"); the
+    // app's own relayouts set whole ranges. Only the user's view is remembered and shared.
+    gd.on("plotly_relayout", (event) => {
+      if (event && ("xaxis.range[0]" in event || "yaxis.range[0]" in event)) this.userView = true;
+      this.afterViewChange();
+    });
     gd.on("plotly_restyle", () => this.afterLegendChange());
     gd.on("plotly_afterplot", () => this.drawOverlay());
+    // On a resize, Plotly fits equal axis scales by widening the current ranges, which would
+    // drift wider at every resize: the intended view is put back instead.
+    let width = this.figure.clientWidth, height = this.figure.clientHeight;
     new ResizeObserver(() => {
-      if (this.gd.layout.showlegend !== this.legendFits()) this.Plotly.relayout(this.gd, { showlegend: this.legendFits() });
-      this.afterViewChange();
+      if (this.figure.clientWidth === width && this.figure.clientHeight === height) return;
+      width = this.figure.clientWidth;
+      height = this.figure.clientHeight;
+      const view = this.intendedView();
+      this.Plotly.relayout(this.gd, { showlegend: this.legendFits(), "xaxis.range": view.x.slice(), "yaxis.range": view.y.slice() });
     }).observe(this.figure);
     this.listen(gd);
     this.indexPoints();
@@ -371,15 +386,43 @@ class Plane {
     const point = f && this.toPlot(f, event.clientX, event.clientY);
     if (!point) return this.onLeave();
     const index = this.nearestPoint(f, point[0], point[1]);
+    if (index !== (this.hover?.index ?? null)) this.broadcast({ type: "hover", index });
     this.hover = { x: point[0], y: point[1], index, stamp: event.timeStamp };
     this.showDecoded(point[0], point[1], index, "hover");
     this.mode?.onHover?.(index, point);
   }
 
   onLeave() {
+    if (this.hover?.index !== null && this.hover?.index !== undefined) this.broadcast({ type: "hover", index: null });
     this.hover = null;
     this.refreshPanel();
     this.mode?.onHover?.(null, null);
+  }
+
+  // --- planes linked on one page (Compare): the same test image, the same t ----------------
+
+  broadcast(message) {
+    if (!this.data.link_group) return;
+    window.dispatchEvent(new CustomEvent(LINK_EVENT, { detail: { ...message, group: this.data.link_group, from: this } }));
+  }
+
+  listenToLinkedPlanes() {
+    const listener = (event) => {
+      const message = event.detail;
+      if (!this.root.isConnected) return window.removeEventListener(LINK_EVENT, listener); // unmounted
+      if (message.from === this || message.group !== this.data.link_group) return;
+      if (message.type === "hover") {
+        this.linked = message.index !== null && this.labels && message.index < this.labels.length ? message.index : null;
+        this.drawOverlay();
+        this.refreshPanel();
+      } else if (message.type === "t") {
+        this.mode?.setT?.(message.t, true);
+      } else if (message.type === "select" && message.index !== null && this.points && this.mode?.name === "explore") {
+        const index = message.index;
+        this.select({ x: this.points[2 * index], y: this.points[2 * index + 1], index, seq: ++this.seq }, false);
+      }
+    };
+    window.addEventListener(LINK_EVENT, listener);
   }
 
   onClick(event) {
@@ -397,6 +440,8 @@ class Plane {
 
   onDoubleClick() {
     // A double click resets the zoom and nothing else: undo the selection its first click made.
+    this.userView = false;
+    this.view = null;
     this.Plotly.relayout(this.gd, { "xaxis.range": this.home.x.slice(), "yaxis.range": this.home.y.slice() });
     const before = this.lastClick?.before;
     this.lastClick = null;
@@ -409,6 +454,7 @@ class Plane {
     this.mode?.onSelect?.(pick, undo);
     this.drawOverlay();
     this.refreshPanel();
+    if (report && pick && pick.index !== null) this.broadcast({ type: "select", index: pick.index });
     if (report) {
       const message = pick ? { x: pick.x, y: pick.y, index: pick.index, seq: pick.seq } : { x: null, y: null, index: null, seq: this.seq };
       this.component.setStateValue("click", { ...message, undo });
@@ -420,6 +466,11 @@ class Plane {
   // What the panel shows when the mouse is not on the plane.
   refreshPanel() {
     if (this.hover) return;
+    if (this.linked !== null && this.linked !== undefined) {
+      const i = this.linked;
+      this.showDecoded(this.points[2 * i], this.points[2 * i + 1], i, "linked");
+      return;
+    }
     const rest = this.mode?.restingPoint?.() || this.selected;
     if (rest) this.showDecoded(rest.x, rest.y, rest.index ?? null, "rest", rest.code);
     else {
@@ -433,7 +484,7 @@ class Plane {
     const z = code || this.lift(x, y);
     const label = index !== null && this.labels ? this.labels[index] : null;
     this.caption.textContent = index !== null
-      ? `test image #${index}: a ${label}`
+      ? `test image #${index}: a ${label}${why === "linked" ? " (under the mouse in the other plane)" : ""}`
       : why === "hover" ? "decoded under the mouse" : this.mode?.restingCaption?.() || "decoded at the selected point";
     const where = `z = (${Array.from(this.project(z), (v) => v.toFixed(2)).join(", ")})`;
     const note = why === "rest" ? this.mode?.restingReadout?.() : "";
@@ -489,11 +540,16 @@ class Plane {
 
   // --- the overlay and the backdrop -------------------------------------------------------
 
+  // The view to keep: the user's zoom, else the home ranges.
+  intendedView() {
+    return this.userView && this.view ? this.view : this.home;
+  }
+
   afterViewChange() {
     if (!this.gd) return;
     const f = this.frame();
     if (!f) return;
-    this.view = { x: f.x, y: f.y };
+    if (this.userView) this.view = { x: f.x, y: f.y };
     this.saveSession();
     this.drawOverlay();
     clearTimeout(this.backdropTimer);
@@ -520,6 +576,11 @@ class Plane {
     const group = shape("g", { "clip-path": `url(#${clipId})` });
     svg.append(defs, group);
     this.mode?.drawOverlay?.(group, f);
+    if (this.linked !== null && this.linked !== undefined) {
+      const [lx, ly] = this.toScreen(f, this.points[2 * this.linked], this.points[2 * this.linked + 1]);
+      group.appendChild(shape("circle", { cx: lx, cy: ly, r: 11, fill: "none", stroke: "#ff7f0e", "stroke-width": 4,
+                                          "data-testid": "plane-linked" }));
+    }
     if (this.selected && this.mode?.showsSelection !== false) {
       const [sx, sy] = this.toScreen(f, this.selected.x, this.selected.y);
       group.appendChild(shape("circle", { cx: sx, cy: sy, r: 9, fill: "none", stroke: "#d62728", "stroke-width": 3,
@@ -578,6 +639,7 @@ class Plane {
     const url = this.data.url || {};
     this.hidden = new Set(url.hide ?? saved.hidden ?? []);
     this.view = url.view ?? saved.view ?? null;
+    this.userView = Boolean(this.view);
     this.backdropOn.checked = Boolean(url.backdrop ?? saved.backdrop ?? this.data.backdrop);
     this.opacity.value = String(url.opacity ?? saved.opacity ?? DEFAULT_OPACITY);
     this.backdrop.style.opacity = this.opacity.value;
@@ -586,7 +648,7 @@ class Plane {
 
   saveSession(extra = {}) {
     if (!this.data) return;
-    const state = { hidden: [...(this.hidden || [])], view: this.view, backdrop: this.backdropOn.checked,
+    const state = { hidden: [...(this.hidden || [])], view: this.userView ? this.view : null, backdrop: this.backdropOn.checked,
                     opacity: Number(this.opacity.value), t: this.mode?.t, ...extra };
     try { sessionStorage.setItem(this.storageKey(), JSON.stringify(state)); } catch { /* storage full or off */ }
     clearTimeout(this.urlTimer);
@@ -598,8 +660,10 @@ class Plane {
   // address from the server's copy of the parameters whenever the server changes one; that copy
   // predates these, so they are put back (keepBrowserParameters).
   writeUrl(state) {
-    const home = this.home, view = state.view;
-    const zoomed = view && home && view.x.concat(view.y).some((v, i) => Math.abs(v - home.x.concat(home.y)[i]) > 1e-6);
+    // Only the page this plane is on, while it is on it (a late timer must not write another page's URL).
+    if (!this.root.isConnected || window.location.pathname !== this.path) return;
+    if (this.data.link_group) return; // two planes on one page would overwrite each other's view
+    const view = state.view, zoomed = Boolean(view);
     const values = {
       view: zoomed ? view.x.concat(view.y).map((v) => v.toFixed(4)).join(",") : null,
       hide: state.hidden.length ? state.hidden.join(",") : null,
@@ -742,8 +806,9 @@ class Interpolate {
     return points;
   }
 
-  setT(t) {
+  setT(t, remote = false) {
     this.t = Math.min(1, Math.max(0, t));
+    if (!remote) this.plane.broadcast({ type: "t", t: this.t });
     this.slider.value = String(this.t);
     this.plane.saveSession();
     this.plane.overlay.dataset.t = String(this.t);

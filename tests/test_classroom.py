@@ -1,0 +1,74 @@
+"""AppTest: the Compare page's three views and the guided lesson."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.lesson import STEPS
+from models.data import Split
+
+ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def _app(page: str, **params: str) -> AppTest:
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
+    app.run()
+    app.switch_page(page)
+    app.query_params.update(params)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _planes(app: AppTest) -> list[dict]:
+    return [json.loads(e.proto.json) for e in app.get("bidi_component")
+            if e.proto.component_name == "latent_explorer.latent_plane"]  # fmt: skip
+
+
+def test_compare_opens_on_the_autoencoder_and_the_vae_linked(mnist_test: Split) -> None:
+    app = _app("pages/compare.py")
+    left, right = _planes(app)
+    assert "/dense_ae_2d-" in left["model"]["url"] and "/dense_vae_2d-" in right["model"]["url"]
+    assert left["link_group"] == right["link_group"] == "compare"
+
+
+@pytest.mark.parametrize(("show", "mode"), [("images", "explore"), ("walk", "interpolate"), ("samples", "sample")])
+def test_every_compare_view_renders_both_planes(show: str, mode: str, mnist_test: Split) -> None:
+    app = _app("pages/compare.py", show=show)
+    planes = _planes(app)
+    assert [p["mode"] for p in planes] == [mode, mode]
+    if show == "walk":  # the same test images are the endpoints in both spaces
+        assert planes[0]["ends"]["A"]["index"] == planes[1]["ends"]["A"]["index"]
+    if show == "samples":  # the same codes in both (both models are 2-D)
+        assert planes[0]["sample_codes"] == planes[1]["sample_codes"]
+        spreads = [m.value for m in app.markdown if "spread" in m.value]
+        assert len(spreads) == 2
+
+
+def test_a_test_image_selected_in_compare_shows_both_reconstructions(mnist_test: Split) -> None:
+    app = _app("pages/compare.py")
+    app.session_state["compare_pick"] = 904
+    app.run()
+    assert [s.value for s in app.subheader] == ["Test image #904: a 0"]
+    captions = [img.caption for element in app.get("image") for img in element.proto.imgs]
+    assert captions[0] == "original" and captions[1].startswith("left:") and captions[2].startswith("right:")
+    left, right = _planes(app)
+    assert left["selected"]["index"] == right["selected"]["index"] == 904
+    assert (left["selected"]["x"], left["selected"]["y"]) != (right["selected"]["x"], right["selected"]["y"])
+
+
+def test_the_lesson_walks_through_its_steps(mnist_test: Split) -> None:
+    app = _app("pages/lesson.py")
+    assert len(app.get("page_link")) == len(STEPS)
+    for number, step in enumerate(STEPS, start=1):
+        app = _app(step.page, **{**step.params, "step": str(number)})
+        banner = " ".join(m.value for m in app.markdown)
+        assert f"Lesson, step {number} of {len(STEPS)}: {step.title}" in banner
+        assert app.button(key="lesson_previous").disabled == (number == 1)
+        assert app.button(key="lesson_next").disabled == (number == len(STEPS))
+    app.button(key="lesson_end").click().run()
+    assert not any("Lesson, step" in m.value for m in app.markdown)
