@@ -9,6 +9,7 @@ from app.copy_link import copy_link_button
 from app.images import favicon
 from app.lesson import lesson_banner
 from app.palette import DIGIT_COLORS
+from app.plane import preload_plane_assets
 from app.presenter import presenter_controls
 from app.sidebar import model_picker, training_status
 from models.engine import configure_torch
@@ -28,6 +29,7 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
+preload_plane_assets()
 url_state.check_unknown()
 model_picker()
 training_status()

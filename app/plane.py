@@ -9,6 +9,7 @@ images; see app.static_assets). A click comes back as a `PlaneClick`, checked li
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -33,7 +34,9 @@ FONT_SIZE = 14
 
 _LOADER = """
 export default function (component) {
-  import(new URL(component.data.assets.plane, document.baseURI).href).then((module) => module.render(component));
+  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
+  const plane = { ...component, data };
+  import(new URL(data.assets.plane, document.baseURI).href).then((module) => module.render(plane));
 }
 """
 
@@ -134,7 +137,24 @@ def latent_plane(
         if click is not None and on_click is not None:
             on_click(click)
 
-    _component(data=data, key=key, on_click_change=clicked)
+    # As a JSON string: Streamlit then sends it as is, where a dict is first searched for data
+    # frames (which imports pandas: half a second on the first page of a fresh server).
+    _component(data=json.dumps(data, separators=(",", ":")), key=key, on_click_change=clicked)
+
+
+_PRELOAD = """
+export default function (component) {
+  const data = JSON.parse(component.data);
+  import(new URL(data.plane, document.baseURI).href).then((module) => module.preload(data));
+}
+"""
+_preloader = st.components.v2.component("latent_explorer.plane_preload", js=_PRELOAD)
+
+
+def preload_plane_assets() -> None:
+    """Start fetching plotly.js and the plane's code at the top of the page, while the server
+    still prepares the page (a hidden element; the plane finds them loaded)."""
+    _preloader(data=json.dumps(_asset_urls()), key="plane_preload")
 
 
 def browser_state_in_url() -> dict[str, Any]:

@@ -39,7 +39,7 @@ def _wait_for_job_end(queue: object, job_id: str, timeout: float = 120) -> None:
 def plane_data(app: AppTest) -> dict:
     """What the page sent to its latent plane component."""
     (plane,) = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
-    return json.loads(plane.proto.json)
+    return json.loads(json.loads(plane.proto.json))
 
 
 def _markdown(app: AppTest) -> str:

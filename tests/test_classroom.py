@@ -25,7 +25,7 @@ def _app(page: str, **params: str) -> AppTest:
 
 
 def _planes(app: AppTest) -> list[dict]:
-    return [json.loads(e.proto.json) for e in app.get("bidi_component")
+    return [json.loads(json.loads(e.proto.json)) for e in app.get("bidi_component")
             if e.proto.component_name == "latent_explorer.latent_plane"]  # fmt: skip
 
 

@@ -99,7 +99,7 @@ def test_presenter_mode_from_a_link_and_back(mnist_test: Split) -> None:
     app = _open(None, present="1")
     assert app.toggle(key="presenter_mode").value is True
     plane = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
-    data = json.loads(plane[0].proto.json)
+    data = json.loads(json.loads(plane[0].proto.json))
     assert data["fill_height"] and data["wide_panel"] and data["font_size"] > 14
     app.button(key="presenter_exit").click().run()
     assert app.toggle(key="presenter_mode").value is False and "present" not in app.query_params

@@ -90,6 +90,11 @@ function keepBrowserParameters() {
   }
 }
 
+// Called from the top of every page: fetch and compile plotly.js before the plane needs it.
+export function preload(urls) {
+  loadPlotly(urls.plotly);
+}
+
 export function render(component) {
   keepBrowserParameters();
   const { parentElement, data } = component;
