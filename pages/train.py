@@ -76,32 +76,6 @@ def restore_unused_name() -> None:
         st.session_state[field_key("name")] = original
 
 
-restore_unused_name()
-spec = model_form()
-if isinstance(spec, str):
-    st.error(spec)
-else:
-    try:
-        spec = queue.validate(spec, owner)
-        st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
-                   f"**{markdown.escape(spec.title)}** in the model picker.")  # fmt: skip
-    except NameTakenError as error:
-        (st.warning if error.replaceable else st.error)(str(error))
-        if error.replaceable:
-            st.checkbox("Replace my saved model with that name", key=field_key("overwrite"))
-        spec = str(error)
-    except ValueError as error:
-        st.error(str(error))
-        spec = str(error)
-data = test_data(DEFAULT_DATASET)
-if data.split is None:  # training needs the data: say why Start is off, here rather than after a failed job
-    sections.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
-    spec = spec if isinstance(spec, str) else "the training data is not available"
-if error := st.session_state.pop("train_submit_error", None):
-    st.error(error)
-st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start)
-
-
 def replay_figure(job: JobSnapshot, animate: bool) -> go.Figure:
     """The latent snapshot, rebuilt only when a new epoch arrives (not on every poll)."""
     key = (job.id, len(job.replay.frames), animate)
@@ -158,9 +132,44 @@ def live_job(job_id: str) -> None:
         st.rerun()
 
 
+def new_run_form() -> None:
+    """The builder, the name it will be saved as, and Start."""
+    spec = model_form()
+    if isinstance(spec, str):
+        st.error(spec)
+    else:
+        try:
+            spec = queue.validate(spec, owner)
+            st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
+                       f"**{markdown.escape(spec.title)}** in the model picker.")  # fmt: skip
+        except NameTakenError as error:
+            (st.warning if error.replaceable else st.error)(str(error))
+            if error.replaceable:
+                st.checkbox("Replace my saved model with that name", key=field_key("overwrite"))
+            spec = str(error)
+        except ValueError as error:
+            st.error(str(error))
+            spec = str(error)
+    data = test_data(DEFAULT_DATASET)
+    if data.split is None:  # training needs the data: say why Start is off, here rather than after a failed job
+        sections.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
+        spec = spec if isinstance(spec, str) else "the training data is not available"
+    if error := st.session_state.pop("train_submit_error", None):
+        st.error(error)
+    st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start)
+
+
+restore_unused_name()
 job_id = st.session_state.get(JOB_KEY)
 current = queue.get(job_id) if job_id else None
-if current is not None and current.active:
-    live_job(current.id)
-elif current is not None:
-    job_panel(current.id, "train_done")
+# This session's latest run comes first (its live view above the fold on a projector); the builder
+# follows, folded while the run trains and still one click away to queue another.
+if current is None:
+    new_run_form()
+else:
+    if current.active:
+        live_job(current.id)
+    else:
+        job_panel(current.id, "train_done")
+    with st.expander("Set up another run", expanded=not current.active):
+        new_run_form()

@@ -49,7 +49,8 @@ async ([asset, codesUrl]) => {
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map: ClassVar[dict[str, str]] = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
     }
 
     def log_message(self, *args: object) -> None:

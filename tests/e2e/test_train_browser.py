@@ -29,6 +29,16 @@ def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServe
     page.get_by_text(re.compile(r"reconstructions after epoch [1-9]")).wait_for(timeout=120_000)
     # Plotly draws the chart a moment after the caption appears, and the poll may be at epoch 2 by then.
     page.locator(".js-plotly-plot .gtitle", has_text=re.compile(r"^epoch [1-9]")).first.wait_for(timeout=30_000)
+    # On a 1920x1080 projector the live view is above the fold, the builder folded below it.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.evaluate("window.scrollTo(0, 0); document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0)")
+    page.wait_for_timeout(500)
+    for chart in page.locator("[data-testid='stPlotlyChart']").all():
+        box = chart.bounding_box()
+        assert box is not None and box["y"] + box["height"] / 2 < 1080, box
+    assert not page.get_by_role("button", name="Start training").is_visible()
+    page.get_by_text("Set up another run").click()
+    page.get_by_role("button", name="Start training").wait_for(timeout=10_000)
     page.get_by_role("button", name="Stop").click()
 
     page.get_by_text(re.compile(r"Stopped by request during epoch \d+\.")).wait_for(timeout=60_000)
