@@ -8,6 +8,7 @@ import streamlit as st
 from app import markdown, sections
 from app.job_queue import HEARTBEAT_SECONDS, get_queue
 from app.job_spec import NameTakenError
+from app.replay_gif import replay_gif
 from app.shell import ensure_shell, session_id
 from app.sidebar import MODEL_KEY
 from app.test_set import test_data
@@ -112,6 +113,12 @@ def job_panel(job_id: str, keys: str) -> None:
             if animate:
                 st.markdown("**Replay**: press ▶ or drag the epoch slider to watch the clusters form.")
             st.plotly_chart(replay_figure(job, animate), key=f"{keys}_latent", width="stretch")
+            if animate:
+                replay = job.replay
+                st.download_button("Download the replay as a GIF", data=lambda: replay_gif(replay),
+                                   file_name=f"{job.spec.save_name}_replay.gif", mime="image/gif",
+                                   key=f"{keys}_gif", on_click="ignore", icon=":material/download:",
+                                   help="An animation of every epoch, for slides: made when you click.")  # fmt: skip
     if not job.active and job.checkpoint is not None and job.owner == owner:
         save_copy_form(queue, job, owner, keys)
     if not job.active and job.checkpoint is not None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tools.browser import StreamlitServer, open_page, set_number, wait_idle
 
@@ -47,6 +48,12 @@ def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServe
     saved.wait_for(timeout=30_000)
     assert (user_checkpoints / "browser_run.safetensors").is_file()
     assert (user_checkpoints / "browser_run.replay.npz").is_file()
+    # The replay downloads as an animated GIF, one frame per epoch and glides between them.
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download the replay as a GIF").click()
+    assert download.value.suggested_filename == "browser_run_replay.gif"
+    gif = Image.open(download.value.path())
+    assert gif.format == "GIF" and gif.n_frames >= 2 and gif.size[0] >= 560
     # It is in the model picker at once, marked as the user's own.
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     page.get_by_role("option", name=re.compile(r"\(mine\) \(2-D\) · yours")).wait_for(timeout=30_000)
