@@ -1,10 +1,9 @@
-"""Image tensors as 8-bit pictures: the one conversion to uint8, and tiling with torchvision's make_grid."""
+"""Image tensors as 8-bit pictures: the one conversion to uint8, and tiling into one picture."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torchvision.utils import make_grid
 
 GAP_LEVEL = 40  # the grey of the gaps between tiles: visible between black MNIST backgrounds
 
@@ -26,8 +25,12 @@ def tile(images: Tensor, columns: int, gap: int = 0) -> Tensor:
         raise ValueError(f"columns must be >= 1, got {columns}")
     pixels = images if images.dtype == torch.uint8 else to_uint8(images)
     count = len(pixels)
+    if count == 0:
+        raise ValueError("there are no images to tile")
     rows = -(-count // columns)
-    cells = torch.zeros((rows * columns, *pixels.shape[1:]), dtype=torch.uint8)
-    cells[:count] = pixels
-    picture = make_grid(cells, nrow=columns, padding=gap, pad_value=GAP_LEVEL)[0]
-    return picture[gap : picture.shape[0] - gap, gap : picture.shape[1] - gap] if gap else picture
+    height, width = pixels.shape[2:]
+    picture = torch.full((rows * (height + gap) - gap, columns * (width + gap) - gap), GAP_LEVEL, dtype=torch.uint8)
+    for cell in range(rows * columns):
+        top, left = (cell // columns) * (height + gap), (cell % columns) * (width + gap)
+        picture[top : top + height, left : left + width] = pixels[cell, 0] if cell < count else 0
+    return picture
