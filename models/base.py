@@ -112,8 +112,11 @@ class Autoencoder(nn.Module):
             z = mu + eps * torch.exp(0.5 * logvar)
         return ModelOutput(self.decoder(z), z, mu, logvar)
 
-    def loss(self, x: Tensor, out: ModelOutput) -> LossTerms:
-        """Loss terms for clean images x and the model's output (from a possibly noisy input)."""
+    def loss(self, x: Tensor, out: ModelOutput, kl_weight: float | None = None) -> LossTerms:
+        """Loss terms for clean images x and the model's output (from a possibly noisy input).
+
+        `kl_weight` replaces the objective's beta in the total (the engine's KL warm-up ramps it).
+        """
         objective = self.config.objective
         reconstruction = losses.reconstruction_loss(out.logits, x, objective.reconstruction)
         kl = losses.kl_divergence(out.mu, out.logvar) if out.logvar is not None else reconstruction.new_zeros(())
@@ -122,5 +125,5 @@ class Autoencoder(nn.Module):
             penalty = penalty + objective.sparsity_weight * losses.sparsity_penalty(out.mu, objective)
         if objective.contractive_weight > 0 and self.training:
             penalty = penalty + objective.contractive_weight * losses.contractive_penalty(self.encode, x)
-        total = reconstruction + objective.beta * kl + penalty
+        total = reconstruction + (objective.beta if kl_weight is None else kl_weight) * kl + penalty
         return LossTerms(total, reconstruction, kl, penalty)

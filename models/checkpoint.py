@@ -36,10 +36,13 @@ from models.metrics import EvalMetrics
 from models.registry import MAX_PARAMETERS, config_class, get_model, state_shapes
 
 FORMAT_NAME = "latent-explorer-checkpoint"
-FORMAT_VERSION = 2  # 2: the plot view of the test codes is stored (version 1 files may lack it)
-READABLE_VERSIONS = (1, 2)
+# 2: the plot view of the test codes is stored (version 1 files may lack it).
+# 3: a lesson and a description, and list values (digits) in the training settings (older files lack them).
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 MAX_HEADER_BYTES = 16 * 1024 * 1024  # safetensors headers are tiny; bigger means garbage
-MAX_TEXT_LENGTH = 4096  # title, command and time stamp in the metadata
+MAX_TEXT_LENGTH = 4096  # title, command, lesson, description and time stamp in the metadata
+MAX_LIST_LENGTH = 64  # a list in the training settings (the digits trained on)
 DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 FLOAT_DTYPES = ("F32", "F16", "BF16")  # weights may be stored in half precision
 INTEGER_DTYPES = ("I64",)
@@ -61,6 +64,8 @@ class CheckpointInfo:
     command: str = ""  # the command that produced it, for reproducibility
     view: dict[str, Any] = field(default_factory=dict)  # latent.PlotView of the test codes ({} if unknown)
     created: str = ""  # ISO 8601 UTC time of writing
+    lesson: str = ""  # the group it is shown in by the app's picker, e.g. "beta-VAE" ("" for none)
+    description: str = ""  # one sentence for students, shown in the app ("" for none)
     format_version: int = FORMAT_VERSION
 
     def after_epoch(self, epoch: int, metrics: EvalMetrics, test_codes: Tensor) -> CheckpointInfo:
@@ -82,11 +87,19 @@ class LoadedCheckpoint(NamedTuple):
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], model: Autoencoder, info: CheckpointInfo, *, replace_shipped: bool = False
+    path: str | os.PathLike[str],
+    model: Autoencoder,
+    info: CheckpointInfo,
+    *,
+    replace_shipped: bool = False,
+    half: bool = False,
 ) -> Path:
     """Atomically write model weights + info to `path` (".safetensors" is appended if missing).
 
-    A model that ships with the app is never replaced unless `replace_shipped` says so.
+    A model that ships with the app is never replaced unless `replace_shipped` says so. With
+    `half`, floating-point weights are stored in float16 (half the bytes; `load_checkpoint`
+    widens them again): the caller's metrics should be those of the rounded weights.
+    Raises ValueError if a weight is too large for float16.
     """
     path = Path(os.path.abspath(path))
     if path.suffix != SUFFIX:
@@ -96,7 +109,18 @@ def save_checkpoint(
     if not info.created:
         info = replace(info, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    if half:
+        tensors = {name: _to_half(name, tensor) for name, tensor in tensors.items()}
     return atomic_write(path, safetensors_bytes(tensors, metadata=info.to_metadata()))
+
+
+def _to_half(name: str, tensor: Tensor) -> Tensor:
+    if not tensor.is_floating_point():
+        return tensor
+    rounded = tensor.to(torch.float16)
+    if not torch.isfinite(rounded).all():
+        raise ValueError(f"{name} has values beyond the float16 range; save it without half precision")
+    return rounded
 
 
 def read_info(path: str | os.PathLike[str]) -> CheckpointInfo:
@@ -149,7 +173,13 @@ def _info_from_header(path: Path, header: dict[str, Any]) -> CheckpointInfo:
 
 def _check_fields(info: CheckpointInfo) -> None:
     """The metadata fields have the types the app relies on (ValueError naming the first that does not)."""
-    text_fields = {"title": info.title, "command": info.command, "created": info.created}
+    text_fields = {
+        "title": info.title,
+        "command": info.command,
+        "created": info.created,
+        "lesson": info.lesson,
+        "description": info.description,
+    }
     for name, value in text_fields.items():
         if not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH:
             raise ValueError(f"{name} must be text of at most {MAX_TEXT_LENGTH} characters")
@@ -163,12 +193,17 @@ def _check_fields(info: CheckpointInfo) -> None:
         isinstance(key, str) and (value is None or _is_finite_number(value)) for key, value in info.metrics.items()
     ):
         raise ValueError("metrics must map names to numbers")
-    if not isinstance(info.training, dict) or not all(
-        value is None or isinstance(value, (str, bool)) or _is_finite_number(value) for value in info.training.values()
-    ):
+    if not isinstance(info.training, dict) or not all(_is_plain(value) for value in info.training.values()):
         raise ValueError("training must map names to plain values")
     if not isinstance(info.view, dict):
         raise ValueError("view must be a mapping")
+
+
+def _is_plain(value: Any) -> bool:
+    """None, text, true/false, a finite number, or a short list of finite numbers."""
+    if isinstance(value, list):
+        return len(value) <= MAX_LIST_LENGTH and all(_is_finite_number(item) for item in value)
+    return value is None or isinstance(value, (str, bool)) or _is_finite_number(value)
 
 
 def _is_finite_number(value: Any) -> bool:

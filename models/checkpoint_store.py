@@ -16,6 +16,8 @@ from pathlib import Path
 
 SUFFIX = ".safetensors"
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # shipped defaults
+LESSON_DIR = CHECKPOINT_DIR / "lessons"  # shipped small models for the lessons, grouped by their `lesson`
+SHIPPED_DIRS = (CHECKPOINT_DIR, LESSON_DIR)
 USER_DIR_ENV = "LATENT_USER_CHECKPOINTS"
 MAX_NAME_LENGTH = 64
 STALE_TEMPORARY_SECONDS = 60.0  # a temporary file this old is left over from a killed write
@@ -73,14 +75,15 @@ def list_checkpoints(folder: str | os.PathLike[str] = CHECKPOINT_DIR) -> list[Pa
 
 
 def is_shipped(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` names a model that ships with the app (a file directly in checkpoints/).
+    """Whether `path` names a model that ships with the app (a file directly in checkpoints/ or
+    checkpoints/lessons/).
 
     Both readings of the path count: the lexical one (`user/../x`, even where `user` does
     not exist yet) and the one through symbolic links.
     """
-    shipped_dir = CHECKPOINT_DIR.resolve()
+    shipped_dirs = {folder.resolve() for folder in SHIPPED_DIRS}
     candidates = (Path(os.path.abspath(path)), Path(path).resolve())
-    return any(candidate.parent == shipped_dir and candidate.suffix == SUFFIX for candidate in candidates)
+    return any(candidate.parent in shipped_dirs and candidate.suffix == SUFFIX for candidate in candidates)
 
 
 def clean_stale_temporaries(folder: str | os.PathLike[str], older_than: float = STALE_TEMPORARY_SECONDS) -> list[Path]:

@@ -67,6 +67,17 @@ class Split:
         index = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:count]
         return Split(self.images[index], self.labels[index])
 
+    def with_digits(self, digits: tuple[int, ...] | None) -> Split:
+        """Only the examples whose label is one of `digits`, in their order (all of them for None)."""
+        if digits is None:
+            return self
+        keep = torch.isin(self.labels, torch.tensor(digits, dtype=self.labels.dtype, device=self.labels.device))
+        return Split(self.images[keep], self.labels[keep])
+
+    def to(self, device: torch.device | str) -> Split:
+        """The split on `device` (no copy where its tensors are there already)."""
+        return Split(self.images.to(device), self.labels.to(device))
+
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The data directory: the override, else $LATENT_DATA_DIR, else <repo>/data."""

@@ -11,10 +11,15 @@ import os
 import sys
 
 from models.checkpoint import CheckpointError, load_checkpoint
-from models.checkpoint_store import list_checkpoints
+from models.checkpoint_store import SHIPPED_DIRS, list_checkpoints
 from models.data import DATA_DIR_ENV, DataUnavailableError, load_split
-from models.engine import TrainConfig, configure_torch
+from models.engine import TrainConfig, configure_torch, evaluation_splits
 from models.metrics import EvalMetrics, compute_metrics
+
+MARKDOWN_COLUMNS = (
+    "file", "model", "epochs", "reconstruction", "KL", "ELBO", "MSE per pixel", "k-NN accuracy", "k-NN reference",
+    "bytes", "command",
+)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,21 +28,27 @@ def main(argv: list[str] | None = None) -> int:
         description="Evaluate checkpoints on their test set.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("paths", nargs="*", help="checkpoint files (default: every file in checkpoints/)")
+    parser.add_argument(
+        "paths", nargs="*", help="checkpoint files (default: every file in checkpoints/ and checkpoints/lessons/)"
+    )
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table row per checkpoint")
     args = parser.parse_args(argv)
     configure_torch(1)
-    paths = args.paths or [str(p) for p in list_checkpoints()]
+    paths = args.paths or [str(p) for folder in SHIPPED_DIRS for p in list_checkpoints(folder)]
     status = 0
+    if args.markdown:
+        print("| " + " | ".join(MARKDOWN_COLUMNS) + " |")
+        print("|" + "---|" * len(MARKDOWN_COLUMNS))
     for path in paths:
         try:
             model, info = load_checkpoint(path)
-            training = TrainConfig(**{**info.training, "subset": None}) if info.training else TrainConfig()
-            reference = load_split(info.dataset, train=True, root=args.data_dir).sample(
-                training.knn_reference, training.seed
+            training = TrainConfig.from_dict(info.training)
+            test, reference = evaluation_splits(
+                load_split(info.dataset, train=True, root=args.data_dir),
+                load_split(info.dataset, train=False, root=args.data_dir),
+                training,
             )
-            test = load_split(info.dataset, train=False, root=args.data_dir)
             metrics = compute_metrics(model, test, reference, k=training.knn_k, seed=training.seed).metrics
         except (CheckpointError, DataUnavailableError) as error:
             print(f"{path}: error: {error}", file=sys.stderr)
@@ -45,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if args.markdown:
             elbo = f"{metrics.elbo:.1f}" if metrics.elbo is not None else "-"
+            mse = f"{metrics.mse:.4f}" if metrics.mse is not None else "-"
             cells = [f"`{os.path.relpath(path)}`", info.title, str(info.epochs), f"{metrics.reconstruction:.1f}",
-                     f"{metrics.kl:.2f}", elbo, f"{metrics.knn_accuracy:.1%}", f"`{info.command}`"]  # fmt: skip
+                     f"{metrics.kl:.2f}", elbo, mse, f"{metrics.knn_accuracy:.1%}", f"{len(reference):,}",
+                     f"{os.path.getsize(path):,}", f"`{info.command}`"]  # fmt: skip
             print("| " + " | ".join(cells) + " |")
         else:
             parameters = sum(p.numel() for p in model.parameters())

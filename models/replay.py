@@ -21,7 +21,7 @@ from models.base import Autoencoder, eval_mode
 from models.checkpoint_store import atomic_write
 from models.data import Split
 from models.images import to_uint8
-from models.metrics import encode_all
+from models.metrics import encode_all, model_device
 
 REPLAY_SUFFIX = ".replay.npz"
 REPLAY_SAMPLE = 2000  # test images whose codes are recorded after every epoch
@@ -57,11 +57,21 @@ def replay_sample(test: Split, size: int = REPLAY_SAMPLE) -> tuple[Replay, Tenso
     return replay, test.images[index], digit_images
 
 
-def snapshot(model: Autoencoder, epoch: int, images: Tensor, digits: Tensor) -> ReplayFrame:
-    """Codes (posterior means) of `images` and reconstructions of `digits`, in eval mode."""
-    codes = encode_all(model, images, batch_size=ENCODE_BATCH)
+def snapshot(
+    model: Autoencoder, epoch: int, images: Tensor, digits: Tensor, codes: Tensor | None = None
+) -> ReplayFrame:
+    """Codes (posterior means) of `images` and reconstructions of `digits`, in eval mode.
+
+    `codes`, where the caller has them already (an `EpochResult`'s test codes, indexed by the
+    replay sample's `index`), are used as they are: the images are not encoded again.
+    """
+    if codes is None:
+        codes = encode_all(model, images, batch_size=ENCODE_BATCH)
+    elif codes.shape[0] != images.shape[0]:
+        raise ValueError(f"{codes.shape[0]} codes given for {images.shape[0]} images")
     with torch.inference_mode(), eval_mode(model):
-        reconstructions = to_uint8(model.decode(model.encode(digits)))
+        device = model_device(model)  # the model may be on a GPU, the images are on the CPU
+        reconstructions = to_uint8(model.decode(model.encode(digits.to(device))).cpu())
     # Clone outside inference mode: pages may then use the tensors freely (e.g. in place).
     return ReplayFrame(epoch, codes.float().clone(), reconstructions.clone())
 

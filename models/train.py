@@ -1,6 +1,6 @@
 """Command-line training: `python -m models.train --preset dense_vae_2d`.
 
-Trains with the shared engine (`models.training`), shows a tqdm progress bar, writes the
+Trains with the shared engine (`models.engine`), shows a tqdm progress bar, writes the
 checkpoint atomically after every completed epoch (so an interrupted or diverging run
 keeps its last good epoch) and prints the test metrics at the end.
 
@@ -14,20 +14,36 @@ command gives the same weights.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import shlex
 import sys
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
 
-from models.checkpoint import CheckpointInfo, save_checkpoint
+from models.base import Autoencoder
+from models.checkpoint import MAX_TEXT_LENGTH, CheckpointInfo, save_checkpoint
 from models.checkpoint_store import SUFFIX, is_shipped, user_checkpoint_dir
+from models.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSSES, ConvConfig, DenseConfig
 from models.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
-from models.engine import EpochResult, StepProgress, TrainConfig, TrainingFinished, train
-from models.presets import DEFAULT_PRESET, get_preset, list_presets
+from models.engine import (
+    DEVICES,
+    SCHEDULES,
+    EpochResult,
+    StepProgress,
+    TrainConfig,
+    TrainingFinished,
+    evaluation_splits,
+    resolve_device,
+    train,
+)
+from models.metrics import compute_metrics
+from models.presets import DEFAULT_PRESET, Preset, get_preset, list_presets
+from models.registry import get_model
 from models.text import count_of
 
 # A training run from the command line has the machine to itself: use every core (up to 4;
@@ -40,51 +56,149 @@ class _DefaultsFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "(default" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+        default = action.default
+        unstated = default is None or default is False or default == "" or default == argparse.SUPPRESS
+        if "(default" in text or unstated or not action.option_strings:
             return text
         return f"{text} (default: %(default)s)"
+
+
+def parse_digits(text: str) -> tuple[int, ...]:
+    """'0,1,4,7' (or '0 1 4 7', or '0147') -> (0, 1, 4, 7): distinct digits from 0 to 9."""
+    parts = [part for part in text.replace(",", " ").split() if part]
+    if len(parts) == 1 and parts[0].isdigit():
+        parts = list(parts[0])
+    if not parts or not all(part.isdigit() and len(part) == 1 for part in parts) or len(set(parts)) != len(parts):
+        raise argparse.ArgumentTypeError(f"digits must be distinct digits from 0 to 9, e.g. 0,1,4,7; got {text!r}")
+    return tuple(int(part) for part in parts)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """'512,256' -> (512, 256); '' -> () (no hidden layer)."""
+    parts = [part for part in text.replace(",", " ").split() if part]
+    if not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, e.g. 512,256; got {text!r}")
+    return tuple(int(part) for part in parts)
 
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(
         prog="python -m models.train",
-        description="Train an autoencoder preset on MNIST and save it as a checkpoint.",
+        description="Train an autoencoder preset on MNIST and save it as a checkpoint. Options left out "
+        "take the preset's value; the model options change the preset's architecture or objective.",
         formatter_class=_DefaultsFormatter,
     )
     parser.add_argument("--preset", default=DEFAULT_PRESET, choices=list_presets(), help="model recipe to train")
     parser.add_argument("--epochs", type=int, help="epochs to train (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="images per step (default: the preset's)")
-    parser.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
+    parser.add_argument("--lr", type=float, help="Adam learning rate, the peak of a schedule (default: the preset's)")
+    parser.add_argument(
+        "--schedule", choices=SCHEDULES,
+        help="learning-rate schedule over the run: constant, cosine (down to 0) or onecycle (up to --lr over "
+        "the first 30%% of the steps, then down) (default: the preset's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--weight-decay", type=float, help="decoupled weight decay (AdamW); 0 is plain Adam (default: the preset's)"
+    )
+    parser.add_argument(
+        "--kl-warmup", type=int,
+        help="VAEs: epochs over which the KL weight ramps linearly from 0 to beta (default: the preset's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--knn-reference", type=int,
+        help="training images whose codes are the k-NN reference (60000: all) (default: the preset's)",
+    )  # fmt: skip
     parser.add_argument(
         "--seed", type=int, default=defaults.seed, help="random seed: the same command gives the same model"
     )
     parser.add_argument("--subset", type=int, help="train on this many random training images (default: all)")
+    parser.add_argument(
+        "--digits", type=parse_digits,
+        help="train and evaluate on these digits only, e.g. 0,1,4,7 (default: all ten)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--device", choices=DEVICES, default=defaults.device,
+        help="where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU",
+    )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, default=CLI_THREADS,
         help="torch CPU threads (the app's background jobs use 1, to keep the server responsive)",
     )  # fmt: skip
     parser.add_argument("--dataset", default="mnist", choices=DATASETS, help="dataset to train on")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
-    parser.add_argument(
+
+    model = parser.add_argument_group("model options (default: the preset's)")
+    model.add_argument("--latent-dim", type=int, help="size of the code z")
+    model.add_argument("--hidden", type=parse_sizes, help="dense models: encoder layer widths, e.g. 512,256")
+    model.add_argument("--channels", type=parse_sizes, help="conv models: channels of each conv stage, e.g. 32,64")
+    model.add_argument("--dense", type=int, help="conv models: width of a dense layer before the code (0: none)")
+    model.add_argument(
+        "--style", choices=("strided", "pool"), help="conv models: strided convs, or pooling and upsampling"
+    )
+    model.add_argument("--kernel-size", type=int, help="conv models: odd kernel size of every conv")
+    model.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer nonlinearity")
+    model.add_argument(
+        "--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="batch norm after hidden layers"
+    )
+    model.add_argument("--reconstruction", choices=RECONSTRUCTION_LOSSES, help="reconstruction loss")
+    model.add_argument("--beta", type=float, help="VAEs: weight of the KL term (a beta-VAE for beta != 1)")
+    model.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise on the input, clean target")
+    model.add_argument("--noise-level", type=float, help="Gaussian noise std, or the share of pixels masked")
+    model.add_argument("--contractive-weight", type=float, help="weight of the contractive penalty")
+
+    output = parser.add_argument_group("output")
+    output.add_argument(
         "--out",
         help="checkpoint path; .safetensors is appended (default: the user folder, under the preset's name "
         "or the first free name after it)",
     )
-    parser.add_argument(
+    output.add_argument(
         "--overwrite", action="store_true", help="replace the --out file if it exists (never a shipped model)"
     )
-    parser.add_argument("--title", help="name shown in the app (default: the preset's title)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    output.add_argument("--title", help="name shown in the app (default: the preset's title)")
+    output.add_argument("--lesson", default="", help="group of the model in the app's picker, e.g. 'beta-VAE'")
+    output.add_argument("--description", default="", help="one sentence for students, shown in the app")
+    output.add_argument(
+        "--half", action="store_true",
+        help="store the weights in float16 (half the bytes); the stored metrics are those of the rounded weights",
+    )  # fmt: skip
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
+TRAINING_OPTIONS = ("epochs", "batch_size", "lr", "schedule", "weight_decay", "kl_warmup", "knn_reference")
+MODEL_OPTIONS = ("latent_dim", "hidden", "channels", "dense", "style", "kernel_size", "activation", "batch_norm")
+OBJECTIVE_OPTIONS = ("reconstruction", "beta", "noise", "noise_level", "contractive_weight")
+
+
 def train_config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
-    overrides = {"seed": args.seed, "threads": args.threads, "subset": args.subset}
-    for name in ("epochs", "batch_size", "lr"):
+    overrides: dict[str, Any] = {"seed": args.seed, "threads": args.threads, "subset": args.subset}
+    overrides |= {"digits": args.digits, "device": args.device}
+    for name in TRAINING_OPTIONS:
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     return replace(base, **overrides)
+
+
+def model_config_from_args(args: argparse.Namespace, preset: Preset) -> Any:
+    """The preset's model config with the model options given on the command line; ValueError if
+    an option does not apply to the preset's family or the result is invalid."""
+    config = preset.config
+    changes = {name: getattr(args, name) for name in MODEL_OPTIONS if getattr(args, name) is not None}
+    wrong = [name for name in changes if not hasattr(config, name)]
+    if wrong:
+        kind = "dense" if isinstance(config, DenseConfig) else "convolutional"
+        options = ", ".join("--" + name.replace("_", "-") for name in wrong)
+        raise ValueError(f"{options} does not apply to {preset.name}, a {kind} model")
+    objective = {name: getattr(args, name) for name in OBJECTIVE_OPTIONS if getattr(args, name) is not None}
+    if objective:
+        changes["objective"] = replace(config.objective, **objective)
+    config = replace(config, **changes)
+    assert isinstance(config, (DenseConfig, ConvConfig))
+    config.validate()
+    get_model(preset.family, config)  # within the size limits (nothing is trained yet)
+    return config
 
 
 def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
@@ -116,29 +230,39 @@ def main(argv: list[str] | None = None) -> int:
     preset = get_preset(args.preset)
     config = train_config_from_args(args, preset.training)
     try:  # everything that needs no data first: a typo costs no time
+        model_config = model_config_from_args(args, preset)
         config.validate(TRAIN_SIZES[args.dataset])
+        for name in ("lesson", "description"):
+            if len(getattr(args, name)) > MAX_TEXT_LENGTH:
+                raise ValueError(f"--{name} is longer than {MAX_TEXT_LENGTH} characters")
+        device = resolve_device(config.device)
         out = output_path(args.out, preset.name, args.overwrite)
         train_split = load_split(args.dataset, train=True, root=args.data_dir)
         test_split = load_split(args.dataset, train=False, root=args.data_dir)
+        config.validate(len(train_split.with_digits(config.digits)))
     except (DataUnavailableError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     torch.manual_seed(config.seed)  # before building: the initial weights are part of the run
-    model = preset.build()
+    model = get_model(preset.family, model_config)
     info = CheckpointInfo(
         model=preset.family,
-        config=preset.config,
+        config=model_config,
         title=args.title or preset.title,
         preset=preset.name,
         dataset=args.dataset,
-        training=asdict(config),
+        training=replace(config, device=device.type).to_dict(),  # where it really ran
         command="python -m models.train " + shlex.join(argv),
+        lesson=args.lesson,
+        description=args.description,
     )
+    evaluation = evaluation_splits(train_split, test_split, config) if args.half else None
     saved: Path | None = None
     last: EpochResult | None = None
-    total_steps = (config.subset or len(train_split)) // config.batch_size * config.epochs
+    total_steps = (config.subset or len(train_split.with_digits(config.digits))) // config.batch_size * config.epochs
     bar = tqdm(total=total_steps, unit="step", disable=args.quiet, dynamic_ncols=True)
+    bar.set_description(f"training on {device.type}")
     try:
         for event in train(model, train_split, test_split, config):
             if isinstance(event, StepProgress):
@@ -148,10 +272,18 @@ def main(argv: list[str] | None = None) -> int:
                         epoch=event.epoch, loss=f"{event.losses['total']:.2f}", img_s=f"{event.images_per_s:.0f}"
                     )
             elif isinstance(event, EpochResult):
+                line = f"epoch {event.epoch}: train loss {event.train['total']:.2f}; test {event.test.summary()}"
+                to_save: Autoencoder = model
+                if evaluation is not None:  # store the metrics of the weights as they are stored
+                    to_save = copy.deepcopy(model).half().float()
+                    test, reference = evaluation
+                    metrics, codes = compute_metrics(to_save, test, reference, k=config.knn_k, seed=config.seed)
+                    event = event._replace(test=metrics, test_codes=codes)
+                    line += f"; float16 weights: {metrics.summary()}"
                 last = event
                 info = info.after_epoch(event.epoch, event.test, event.test_codes)
-                saved = save_checkpoint(out, model, info)
-                bar.write(f"epoch {event.epoch}: train loss {event.train['total']:.2f}; test {event.test.summary()}")
+                saved = save_checkpoint(out, to_save, info, half=args.half)
+                bar.write(f"{line} ({event.elapsed:.0f} s)")
             elif isinstance(event, TrainingFinished):
                 bar.close()
                 if event.status == "diverged":
@@ -167,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Interrupted{where}.", file=sys.stderr)
         return 130
     assert last is not None and saved is not None
-    print(f"Saved {saved} after {count_of(last.epoch, 'epoch')} ({last.elapsed:.1f} s).")
+    size = saved.stat().st_size
+    took = f"{last.elapsed:.1f} s on {device.type}, {size:,} bytes"
+    print(f"Saved {saved} after {count_of(last.epoch, 'epoch')} ({took}).")
     print(f"Test metrics: {last.test.summary()}")
     return 0
 

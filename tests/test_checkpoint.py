@@ -269,3 +269,88 @@ def test_a_shipped_model_is_never_replaced(spelling: str) -> None:
     with pytest.raises(CheckpointError, match="ships with the app"):
         save_checkpoint(spelling.format(dir=CHECKPOINT_DIR), model, replace(info, title="mine now"))
     assert SHIPPED_CONV_VAE.read_bytes() == before
+
+
+def test_lesson_and_description_round_trip(tmp_path: Path) -> None:
+    model = get_model("dense_vae", SMALL)
+    info = CheckpointInfo(
+        model="dense_vae", config=SMALL, lesson="beta-VAE", description="A beta-VAE with beta = 4: a smoother space."
+    )
+    loaded = read_info(save_checkpoint(tmp_path / "lesson", model, info))
+    assert loaded.lesson == "beta-VAE" and loaded.description.startswith("A beta-VAE")
+    assert loaded.format_version == checkpoint.FORMAT_VERSION == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"lesson": 4}, "lesson"), ({"description": ["a"]}, "description"), ({"description": "x" * 5000}, "description")],
+)
+def test_lesson_and_description_must_be_short_text(change: dict, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.safetensors"
+    save_file(hostile._tensors(), str(path), metadata=hostile._info(**change))
+    with pytest.raises(CheckpointError, match=message):
+        read_info(path)
+
+
+def test_older_files_without_the_new_fields_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "version2.safetensors"
+    info = json.loads(CheckpointInfo(model="dense_vae", config=SMALL).to_metadata()["info"])
+    for name in ("lesson", "description"):
+        del info[name]
+    info["format_version"] = 2
+    info["training"] = {"epochs": 20, "lr": 0.001, "subset": None}  # a version-2 TrainConfig
+    save_file(hostile._tensors(), str(path), metadata={"format": checkpoint.FORMAT_NAME, "info": json.dumps(info)})
+    loaded = load_checkpoint(path).info
+    assert loaded.lesson == "" and loaded.description == "" and loaded.format_version == 2
+
+
+@pytest.mark.parametrize(
+    ("training", "ok"),
+    [
+        ({"digits": [0, 1, 4, 7]}, True),
+        ({"digits": None}, True),
+        ({"digits": ["0"]}, False),
+        ({"digits": list(range(100))}, False),
+        ({"digits": [[0]]}, False),
+    ],
+)
+def test_training_settings_may_hold_a_short_list_of_numbers(training: dict, ok: bool, tmp_path: Path) -> None:
+    path = tmp_path / "digits.safetensors"
+    save_file(hostile._tensors(), str(path), metadata=hostile._info(training=training))
+    if ok:
+        assert read_info(path).training == training
+    else:
+        with pytest.raises(CheckpointError, match="training"):
+            read_info(path)
+
+
+def test_half_precision_halves_the_bytes_and_loads_as_float32(tmp_path: Path) -> None:
+    model, info = load_checkpoint(SHIPPED_CONV_VAE)  # batch norm: running statistics and a counter too
+    full = save_checkpoint(tmp_path / "full", model, info)
+    half = save_checkpoint(tmp_path / "half", model, info, half=True)
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    loaded, _ = load_checkpoint(half)
+    assert all(value.dtype in (torch.float32, torch.int64) for value in loaded.state_dict().values())
+    for name, value in model.state_dict().items():
+        expected = value.half().to(value.dtype) if value.is_floating_point() else value
+        assert torch.equal(loaded.state_dict()[name], expected), name
+    z = torch.randn(16, 2)
+    with torch.inference_mode():
+        assert torch.allclose(loaded.decode(z), model.decode(z), atol=2e-3)
+    assert inspect_checkpoint(half).config == info.config
+
+
+def test_half_precision_refuses_weights_it_cannot_hold(tmp_path: Path) -> None:
+    model = get_model("dense_vae", SMALL)
+    with torch.no_grad():
+        model.encoder[1].weight[0, 0] = 1e6  # beyond float16's 65504
+    with pytest.raises(ValueError, match="float16"):
+        save_checkpoint(tmp_path / "big", model, CheckpointInfo(model="dense_vae", config=SMALL), half=True)
+    assert not (tmp_path / "big.safetensors").exists()
+
+
+def test_lesson_files_count_as_shipped(tmp_path: Path) -> None:
+    assert checkpoint_store.is_shipped(checkpoint_store.LESSON_DIR / "any.safetensors")
+    assert checkpoint_store.is_shipped(CHECKPOINT_DIR / "lessons" / ".." / "dense_vae_2d.safetensors")
+    assert not checkpoint_store.is_shipped(CHECKPOINT_DIR / "user" / "mine.safetensors")
+    assert not checkpoint_store.is_shipped(tmp_path / "lessons" / "mine.safetensors")

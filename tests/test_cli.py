@@ -147,7 +147,9 @@ def test_help_states_each_default_once() -> None:
     result = _run_cli("--help")
     text = " ".join(result.stdout.split())
     assert "(default: None)" not in text and "(default: False)" not in text
-    assert text.count("(default: the preset's)") == 3
+    assert text.count("(default: the preset's)") == 8  # 7 training options and the model options' heading
+    assert "(default: 0)" in text  # the seed: a zero default is stated too
+    assert "(default: )" not in text
     assert "(default: dense_vae_2d)" in text and "--overwrite" in text
 
 
@@ -157,3 +159,67 @@ def test_a_data_dir_pointed_at_the_raw_files_says_which_folder_to_use(tmp_path: 
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
     assert "holds the raw mnist files themselves" in message and f"(here probably {data_dir()})" in message
+
+
+def test_the_new_options_reach_the_checkpoint(
+    tmp_path: Path, mnist_train: Split, mnist_test: Split, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "lesson"
+    args = ["--preset", "dense_vae_2d", "--hidden", "64", "--beta", "4", "--epochs", "2", "--subset", "1024",
+            "--schedule", "onecycle", "--kl-warmup", "1", "--weight-decay", "0.01", "--knn-reference", "2000",
+            "--digits", "0,1,4,7", "--device", "cpu", "--lesson", "beta-VAE", "--description", "Beta 4.",
+            "--quiet", "--out", str(out)]  # fmt: skip
+    assert train_cli.main(args) == 0
+    model, info = load_checkpoint(out.with_suffix(".safetensors"))
+    assert info.config.hidden == (64,) and info.config.objective.beta == 4.0
+    assert info.lesson == "beta-VAE" and info.description == "Beta 4."
+    assert info.training["digits"] == [0, 1, 4, 7] and info.training["schedule"] == "onecycle"
+    assert info.training["kl_warmup"] == 1 and info.training["knn_reference"] == 2000
+    chosen = mnist_test.with_digits((0, 1, 4, 7))
+    stored, fresh = PlotView.from_dict(info.view, 2), plot_view(encode_all(model, chosen.images))  # chosen digits
+    assert [*stored.bounds[0], *stored.bounds[1]] == pytest.approx([*fresh.bounds[0], *fresh.bounds[1]], abs=1e-4)
+    capsys.readouterr()
+    assert evaluate_cli.main([str(out.with_suffix(".safetensors"))]) == 0  # evaluated on the same digits
+    now, stored = (line.split(":", 1)[1] for line in capsys.readouterr().out.splitlines()[1:3])
+    assert now.strip() == stored.strip()
+
+
+def test_half_precision_stores_the_metrics_of_the_rounded_weights(
+    tmp_path: Path, mnist_train: Split, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full, half = tmp_path / "full", tmp_path / "half"
+    assert train_cli.main([*TINY_RUN, "--out", str(full)]) == 0
+    assert train_cli.main([*TINY_RUN, "--out", str(half), "--half"]) == 0
+    printed = capsys.readouterr().out
+    assert "float16 weights:" in printed
+    full_file, half_file = full.with_suffix(".safetensors"), half.with_suffix(".safetensors")
+    assert half_file.stat().st_size < 0.7 * full_file.stat().st_size
+    assert {entry.dtype for entry in load_file(half_file).values()} == {torch.float16}
+    assert evaluate_cli.main([str(half_file)]) == 0
+    now, stored = (line.split(":", 1)[1] for line in capsys.readouterr().out.splitlines()[1:3])
+    assert now.strip() == stored.strip()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--digits", "0,0"], "distinct digits"),
+        (["--digits", "1,12"], "distinct digits"),
+        (["--hidden", "64", "--preset", "conv_ae_tiny"], "--hidden does not apply to conv_ae_tiny"),
+        (["--channels", "8"], "--channels does not apply to dense_vae_2d"),
+        (["--schedule", "linear"], "invalid choice"),
+        (["--kl-warmup", "-1"], "KL warm-up"),
+        (["--weight-decay", "-1"], "weight decay"),
+        (["--beta", "-1"], "beta"),
+        (["--hidden", "64,x"], "whole numbers"),
+    ],
+)
+def test_new_options_are_checked_before_the_data_loads(option: list[str], message: str, tmp_path: Path) -> None:
+    result = _run_cli(*option, "--data-dir", str(tmp_path / "nothing"), env={MIRROR_ENV: "http://127.0.0.1:9/"})
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_digits_are_parsed_in_any_common_spelling() -> None:
+    for text in ("0,1,4,7", "0 1 4 7", "0147", " 0, 1,4 ,7 "):
+        assert train_cli.parse_digits(text) == (0, 1, 4, 7)

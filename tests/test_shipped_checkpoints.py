@@ -9,20 +9,36 @@ import torch
 
 from app.interpolation_ends import DEFAULT_DIGITS
 from models.checkpoint import load_checkpoint, read_info
-from models.checkpoint_store import CHECKPOINT_DIR, list_checkpoints
+from models.checkpoint_store import CHECKPOINT_DIR, LESSON_DIR, list_checkpoints
 from models.data import Split
-from models.engine import TrainConfig
+from models.engine import TrainConfig, evaluation_splits
 from models.latent import PlotView
 from models.metrics import clear_example, compute_metrics, encode_all
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-SHIPPED = list_checkpoints(CHECKPOINT_DIR)
+MAIN = list_checkpoints(CHECKPOINT_DIR)
+LESSONS = list_checkpoints(LESSON_DIR)
+SHIPPED = MAIN + LESSONS
 REQUIRED = {"dense_ae", "dense_vae", "conv_vae"}
+ROOT = CHECKPOINT_DIR.parent
 
 
 def test_required_defaults_are_shipped() -> None:
-    families = {read_info(path).model for path in SHIPPED if read_info(path).config.latent_dim == 2}
+    families = {read_info(path).model for path in MAIN if read_info(path).config.latent_dim == 2}
     assert families >= REQUIRED
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_checkpoints_describe_themselves(path: Path) -> None:
+    info = read_info(path)
+    assert info.description.endswith(".") and len(info.description) < 300
+    assert bool(info.lesson) == (path.parent == LESSON_DIR)  # lesson files are grouped; the main three are not
+    assert info.training["knn_reference"] == 60_000  # k-NN against all the training codes
+
+
+def test_every_lesson_is_shipped() -> None:
+    lessons = {read_info(path).lesson for path in LESSONS}
+    assert lessons >= {"Activations", "AE vs VAE", "Training variants", "beta-VAE"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
@@ -30,7 +46,7 @@ def test_shipped_checkpoint_loads_and_is_documented(path: Path) -> None:
     model, info = load_checkpoint(path)
     assert info.dataset == "mnist" and info.epochs >= 1 and info.command.startswith("python -m models.train")
     assert model.decode(torch.zeros(1, info.config.latent_dim)).shape == (1, 1, 28, 28)
-    assert f"checkpoints/{path.name}" in README
+    assert path.relative_to(ROOT).as_posix() in README
     assert f"{info.metrics['knn_accuracy']:.1%}" in README
     assert info.command in README
     PlotView.from_dict(info.view, info.config.latent_dim)  # the app can draw it without the data
@@ -39,9 +55,9 @@ def test_shipped_checkpoint_loads_and_is_documented(path: Path) -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_stored_metrics_match_a_fresh_evaluation(path: Path, mnist_train: Split, mnist_test: Split) -> None:
     model, info = load_checkpoint(path)
-    training = TrainConfig(**info.training)
-    reference = mnist_train.sample(training.knn_reference, training.seed)
-    metrics = compute_metrics(model, mnist_test, reference, training.knn_k, training.seed).metrics
+    training = TrainConfig.from_dict(info.training)
+    test, reference = evaluation_splits(mnist_train, mnist_test, training)
+    metrics = compute_metrics(model, test, reference, training.knn_k, training.seed).metrics
     for name, stored in info.metrics.items():
         fresh = getattr(metrics, name)
         if stored is None:  # e.g. the ELBO of a plain autoencoder
