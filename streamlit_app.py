@@ -12,6 +12,7 @@ from app.palette import DIGIT_COLORS
 from app.plane import preload_plane_assets
 from app.presenter import presenter_controls
 from app.sidebar import model_picker, training_status
+from app.style import shared_style
 from models.engine import configure_torch
 
 st.set_page_config(page_title="Latent space explorer", page_icon=favicon(DIGIT_COLORS), layout="wide")
@@ -29,6 +30,7 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
+shared_style()
 preload_plane_assets()
 url_state.check_unknown()
 model_picker()

@@ -14,10 +14,11 @@ import torch
 
 from app.catalogue import ModelRef, load_model
 from app.images import data_uri, upscale
+from app.inference import on_inference_thread
 from app.test_set import test_data
 from models.images import tile, to_uint8
 from models.latent import Bounds, PlaneProjection, PlotView, grid_points, plot_view, square_bounds
-from models.metrics import clear_example, encode_all
+from models.metrics import clear_example, encode_all, reconstruction_errors
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def latent_space(ref: ModelRef) -> LatentSpace:
     return _latent_space(ref, test_data(load_model(ref).info.dataset).split is not None)
 
 
-@st.cache_data(max_entries=16, show_spinner="Encoding the 10,000 test images…")
+# A resource, not data: one shared copy (never mutated), so a rerun does not unpickle 10,000 codes.
+@st.cache_resource(max_entries=16, show_spinner="Encoding the 10,000 test images…")
 def _latent_space(ref: ModelRef, with_data: bool) -> LatentSpace:
     model, info = load_model(ref)
     latent_dim = info.config.latent_dim
@@ -71,6 +73,18 @@ def _latent_space(ref: ModelRef, with_data: bool) -> LatentSpace:
     return LatentSpace(view.plane, latent_dim, square_bounds(view.bounds), points, codes.numpy(), split.labels.numpy())
 
 
+@st.cache_data(max_entries=16, show_spinner="Measuring how well each test image is reconstructed…")
+def reconstruction_errors_of(ref: ModelRef) -> np.ndarray | None:
+    """Each test image's reconstruction error, as a mean squared error per pixel (None without data).
+
+    Per pixel and in [0, 1] whatever loss the model was trained with, so models compare."""
+    model, info = load_model(ref)
+    split = test_data(info.dataset).split
+    if split is None:
+        return None
+    return reconstruction_errors(model, split.images, "mse").numpy()
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def clear_example_index(ref: ModelRef, digit: int) -> int:
     """A test image of `digit` that this model reconstructs recognisably (needs the test set)."""
@@ -80,11 +94,19 @@ def clear_example_index(ref: ModelRef, digit: int) -> int:
     return clear_example(model, split, torch.from_numpy(space.codes), digit)
 
 
+@on_inference_thread
 @torch.inference_mode()
 def decode_codes(ref: ModelRef, codes: torch.Tensor | np.ndarray) -> torch.Tensor:
     """uint8 (N, 1, 28, 28) images for latent codes (N, latent_dim)."""
     model = load_model(ref).model
     return to_uint8(model.decode(torch.as_tensor(np.asarray(codes), dtype=torch.float32)))
+
+
+@on_inference_thread
+@torch.inference_mode()
+def encode_distribution(ref: ModelRef, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The posterior mean (N, latent_dim) of images (N, 1, 28, 28), and its log-variance for a VAE."""
+    return load_model(ref).model.encode_distribution(images)
 
 
 def decode_plane(ref: ModelRef, points: np.ndarray) -> torch.Tensor:

@@ -20,7 +20,7 @@ import torch
 
 from app import presenter, url_state
 from app.catalogue import ModelRef, load_model
-from app.latent_space import LatentSpace, latent_space
+from app.latent_space import LatentSpace, latent_space, reconstruction_errors_of
 from app.palette import DIGIT_COLORS
 from app.presenter import presenting
 from app.static_assets import plotly_url, publish_bytes, script_urls
@@ -197,6 +197,13 @@ def model_asset_url(ref: ModelRef, with_data: bool) -> str:
         arrays["points"] = space.points.astype("<f4")
         arrays["labels"] = space.labels.astype(np.uint8)
     return publish_bytes(ref.name, ".bin", pack(export_decoder(model), {"projected": space.projected}, arrays))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def errors_asset_url(ref: ModelRef) -> str | None:
+    """The test images' reconstruction errors (float32 each, in test-set order), published once."""
+    errors = reconstruction_errors_of(ref)
+    return None if errors is None else publish_bytes(f"{ref.name}-errors", ".bin", errors.astype("<f4").tobytes())
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

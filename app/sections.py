@@ -7,7 +7,8 @@ import streamlit as st
 import torch
 
 from app.catalogue import CheckpointEntry, ModelRef
-from app.images import upscale
+from app.images import png_bytes, upscale
+from app.inference import on_inference_thread
 from app.latent_space import LatentSpace, decode_codes
 from app.shell import ensure_shell
 from app.sidebar import current_entry
@@ -15,7 +16,6 @@ from app.test_set import DataStatus, test_data
 from models.images import tile
 from models.latent import nearest
 
-DIGIT_SCALE = 10  # upscaled with nearest neighbour before the browser scales it to the column: crisp at any size
 NEIGHBOURS = 8
 DOWNLOAD_POLL_SECONDS = 2.0
 
@@ -70,9 +70,9 @@ def projection_notice(space: LatentSpace) -> None:
 
 
 def digit(image: torch.Tensor, caption: str) -> None:
-    """One uint8 image ((1, 28, 28) or (28, 28)), upscaled crisply, as wide as its column (so two side
-    by side never overlap)."""
-    st.image(upscale(image, DIGIT_SCALE), caption=caption, width="stretch")
+    """One uint8 image ((1, 28, 28) or (28, 28)) as wide as its column (so two side by side never
+    overlap): sent at 28x28 and scaled up by the browser with square pixels (app.style)."""
+    st.image(png_bytes(upscale(image, 1)), caption=caption, width="stretch", output_format="PNG")
 
 
 def neighbours(entry: CheckpointEntry, space: LatentSpace, code: np.ndarray, exclude: int | None = None) -> None:
@@ -80,7 +80,8 @@ def neighbours(entry: CheckpointEntry, space: LatentSpace, code: np.ndarray, exc
     split = test_data(entry.info.dataset).split
     if not space.has_data or split is None:
         return
-    found = nearest(torch.from_numpy(space.codes), torch.as_tensor(code, dtype=torch.float32), NEIGHBOURS + 1)
+    found = on_inference_thread(nearest)(torch.from_numpy(space.codes), torch.as_tensor(code, dtype=torch.float32),
+                                         NEIGHBOURS + 1)  # fmt: skip
     indices = [int(i) for i in found.indices if int(i) != exclude][:NEIGHBOURS]
     labels = ", ".join(str(int(space.labels[i])) for i in indices)
     st.markdown(f"**Nearest test images** (labels {labels})")

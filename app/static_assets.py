@@ -8,6 +8,7 @@ gets a new name, and the page's messages carry only these short names, never the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -30,7 +31,10 @@ _LOCK = threading.Lock()
 
 def publish_bytes(stem: str, suffix: str, payload: bytes) -> str:
     """Write `payload` as `static/cache/<stem>-<hash><suffix>` (once) and return its URL."""
-    name = f"{stem}-{hashlib.sha256(payload).hexdigest()[:16]}{suffix}"
+    return _publish_named(f"{stem}-{hashlib.sha256(payload).hexdigest()[:16]}{suffix}", payload)
+
+
+def _publish_named(name: str, payload: bytes) -> str:
     target = CACHE_DIR / name
     with _LOCK:
         if not target.is_file():
@@ -58,16 +62,27 @@ def plotly_url() -> str:
     return publish_file(PLOTLY_JS, f"plotly-{plotly.__version__}")
 
 
+SCRIPTS = ("decoder.js", "decoder_worker.js", "latent_plane.js")  # dependencies first
+
+
 def script_urls() -> dict[str, str]:
     """The plane's ES modules. They import each other by these published names, so each is
     published with its imports rewritten to the published names of what it imports."""
-    urls: dict[str, str] = {}
-    for name in ("decoder.js", "decoder_worker.js", "latent_plane.js"):  # dependencies first
-        text = (ASSETS_DIR / name).read_text()
-        for dependency, url in urls.items():
-            text = text.replace(f"./{dependency}", f"./{url.removeprefix(URL_PREFIX)}")
-        urls[name] = publish_bytes(Path(name).stem, ".js", text.encode())
-    return urls
+    stamp = tuple((ASSETS_DIR / name).stat().st_mtime_ns for name in SCRIPTS)
+    # Built once per version of the files; each call only checks that they are still published.
+    return {script: _publish_named(name, payload) for script, (name, payload) in _script_files(stamp).items()}
+
+
+@functools.lru_cache(maxsize=4)
+def _script_files(stamp: tuple[int, ...]) -> dict[str, tuple[str, bytes]]:
+    files: dict[str, tuple[str, bytes]] = {}
+    for script in SCRIPTS:
+        text = (ASSETS_DIR / script).read_text()
+        for dependency, (name, _) in files.items():
+            text = text.replace(f"./{dependency}", f"./{name}")
+        payload = text.encode()
+        files[script] = (f"{Path(script).stem}-{hashlib.sha256(payload).hexdigest()[:16]}.js", payload)
+    return files
 
 
 def _file_digest(path: Path) -> str:

@@ -21,7 +21,7 @@ from app import markdown
 NOTICES_KEY = "_url_notices"
 WRITTEN_KEY = "_url_written"  # what this session last wrote, per parameter
 KNOWN = {"model", "sel", "a", "b", "t", "slerp", "view", "hide", "bd", "op", "seed", "n", "present", "step", "left",
-         "right", "show"}  # fmt: skip
+         "right", "show", "err"}  # fmt: skip
 MAX_VALUE_LENGTH = 200
 
 

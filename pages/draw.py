@@ -6,10 +6,10 @@ import streamlit as st
 import torch
 
 from app import sections
-from app.catalogue import load_model
+from app.denoising import noise_control
 from app.digit_input import digit_input
 from app.images import upscale
-from app.latent_space import decode_codes, latent_space
+from app.latent_space import decode_codes, encode_distribution, latent_space
 from app.plane import ellipse_axes, latent_plane
 from models.images import tile, to_uint8
 
@@ -18,7 +18,6 @@ POSTERIOR_SAMPLES = 6
 entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
-model = load_model(ref).model
 
 st.title("Draw a digit")
 st.caption(
@@ -39,8 +38,10 @@ if drawn.image is None:
         latent_plane(ref, "draw", key=plane_key, you=None, ellipse=None, posterior_samples=[])
     st.stop()
 
-with torch.inference_mode():
-    mu, logvar = model.encode_distribution(drawn.image)
+with left:  # a denoising model gets noise on the drawing, as it was trained
+    noise = noise_control(entry.info, f"draw_noise_{ref.name}")
+seen = drawn.image if noise is None else noise.apply(drawn.image)
+mu, logvar = encode_distribution(ref, seen)
 code = mu[0].numpy()
 point = space.plane.project(mu)[0].numpy()
 ellipse, samples = None, None
@@ -54,7 +55,9 @@ if logvar is not None:
 with left:
     model_input, reconstruction = st.columns(2)
     with model_input:
-        sections.digit(to_uint8(drawn.image[0]), "what the model sees (28x28)")
+        noisy = noise is not None and noise.level > 0
+        seen_caption = f"what the model sees: with {noise.description}" if noisy else "what the model sees (28x28)"
+        sections.digit(to_uint8(seen[0]), seen_caption)
     with reconstruction:
         sections.digit(sections.decoded(ref, code), "reconstruction")
     st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")

@@ -6,8 +6,10 @@ import numpy as np
 import streamlit as st
 
 from app import sections, url_state
-from app.latent_space import decode_plane, latent_space
-from app.plane import PlaneClick, latent_plane
+from app.anomalies import worst_reconstructions
+from app.denoising import is_denoising, noise_control, reconstruct
+from app.latent_space import decode_plane, latent_space, reconstruction_errors_of
+from app.plane import PlaneClick, errors_asset_url, latent_plane
 from app.test_set import test_data
 from models.images import to_uint8
 
@@ -15,6 +17,7 @@ entry = sections.require_model()
 ref = entry.ref
 space = latent_space(ref)
 pick_key = f"explore_pick_{ref.path}"
+ERRORS_KEY = "explore_colour_by_error"
 
 st.title("Explore the latent space")
 if space.has_data:
@@ -27,6 +30,12 @@ else:
     st.caption("Move the mouse anywhere to decode that point; click to select it; drag to zoom, double-click to reset.")
 sections.data_notice(space, entry)
 sections.projection_notice(space)
+if (linked_errors := url_state.parse("err", url_state.flag)) is not None:
+    st.session_state[ERRORS_KEY] = linked_errors
+by_error = st.toggle("Colour by reconstruction error", key=ERRORS_KEY, disabled=not space.has_data,
+                     help="Dark red points are test images this model reconstructs badly: the unusual ones "
+                     "(anomaly detection). The worst are listed below the plot.") and space.has_data  # fmt: skip
+url_state.write({"err": "1" if by_error else None})
 
 
 def remember_click(click: PlaneClick) -> None:
@@ -40,10 +49,22 @@ if (linked := url_state.parse("sel", url_state.point(space.size))) is not None: 
         st.session_state[pick_key] = PlaneClick(x, y, linked.index, 0, False)
     else:
         st.session_state[pick_key] = PlaneClick(linked.x, linked.y, None, 0, False)
-pick: PlaneClick | None = st.session_state.get(pick_key)
-url_state.write({"sel": None if pick is None else url_state.point_text(pick.index, pick.x, pick.y)})
-selected = None if pick is None else {"x": pick.x, "y": pick.y, "index": pick.index, "seq": pick.seq}
-latent_plane(ref, "explore", key=f"explore_plane_{ref.name}", on_click=remember_click, selected=selected)
+
+
+def denoising(index: int) -> None:
+    """For a denoising model: the selected image with noise, beside what the model makes of it."""
+    if not is_denoising(entry.info):
+        return
+    noisy_column, cleaned_column, control_column = st.columns([1, 1, 2], gap="medium")
+    with control_column:
+        noise = noise_control(entry.info, f"explore_noise_{ref.name}")
+        st.caption("This model was trained to remove noise: it sees the noisy input on the left and rebuilds the "
+                   "digit on the right.")  # fmt: skip
+    noisy = noise.apply(test_data(entry.info.dataset).split.images[index : index + 1])
+    with noisy_column:
+        sections.digit(to_uint8(noisy[0]), f"input with {noise.description}" if noise.level > 0 else "input, no noise")
+    with cleaned_column:
+        sections.digit(reconstruct(ref, noisy)[0], "its reconstruction")
 
 
 def details(pick: PlaneClick | None) -> None:
@@ -62,6 +83,7 @@ def details(pick: PlaneClick | None) -> None:
         with neighbours:
             st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
             sections.neighbours(entry, space, code, exclude=pick.index)
+        denoising(pick.index)
         return
     st.subheader("Selected point")
     decoded, neighbours = st.columns([1, 3], gap="medium")
@@ -72,4 +94,19 @@ def details(pick: PlaneClick | None) -> None:
         sections.neighbours(entry, space, space.code_at(pick.x, pick.y))
 
 
-details(pick)
+# A click reruns only this part (not the sidebar, the model catalogue or the page set-up): the
+# browser has drawn the marker and the decoded digit already; the server adds the details.
+@st.fragment
+def plane_and_details() -> None:
+    pick: PlaneClick | None = st.session_state.get(pick_key)
+    url_state.write({"sel": None if pick is None else url_state.point_text(pick.index, pick.x, pick.y)})
+    selected = None if pick is None else {"x": pick.x, "y": pick.y, "index": pick.index, "seq": pick.seq}
+    errors = errors_asset_url(ref) if by_error else None
+    latent_plane(ref, "explore", key=f"explore_plane_{ref.name}", on_click=remember_click, selected=selected,
+                 errors=errors)  # fmt: skip
+    details(pick)
+
+
+plane_and_details()
+if by_error and (measured := reconstruction_errors_of(ref)) is not None:
+    worst_reconstructions(ref, space, measured, entry.info.dataset)

@@ -94,7 +94,38 @@ def train(page: object, url: str) -> None:
     page.locator("[data-testid='stPlotlyChart']").last.scroll_into_view_if_needed()  # the replay and the curves
 
 
-ACTIONS = {"explore": explore, "interpolate": interpolate, "draw": draw, "sample": sample, "train": train}
+def present(page: object, url: str) -> None:
+    """Presenter mode on Explore: a 7 selected, the mouse over an 8."""
+    open_page(page, f"{url}/?present=1&sel=i6586")
+    wait_for_plane(page)
+    page.mouse.move(*screen_point(page, 0.8, 0.6))
+    page.wait_for_timeout(800)
+
+
+def compare(page: object, url: str) -> None:
+    """The AE and the VAE decoding the same samples from N(0, I), one diamond hovered."""
+    open_page(page, f"{url}/compare?left=dense_ae_2d&right=dense_vae_2d&show=samples&seed=1")
+    page.wait_for_selector(".lp-root[data-ready=true] .lp-overlay [data-sample='5']", timeout=60_000)
+    wait_idle(page)
+    diamond = page.locator(".lp-overlay [data-sample='5']").last
+    box = diamond.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(800)
+
+
+def lesson(page: object, url: str) -> None:
+    """The lesson's third step, walking from a 3 to an 8, with its banner (opened by its link)."""
+    from app.lesson import step_params
+
+    params = {**step_params(3), "t": "0.55"}
+    open_page(page, f"{url}/interpolate?" + "&".join(f"{name}={value}" for name, value in params.items()))
+    wait_for_plane(page)
+    page.get_by_text("Lesson, step 3 of").wait_for(timeout=30_000)
+    page.wait_for_timeout(800)
+
+
+ACTIONS = {"explore": explore, "interpolate": interpolate, "draw": draw, "sample": sample, "train": train,
+           "present": present, "compare": compare, "lesson": lesson}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,8 @@ const NEAR_PX = 7; // a mouse this close to a point is "on" it
 const DOUBLE_CLICK_MS = 400;
 const DEFAULT_OPACITY = 0.55;
 const LINK_EVENT = "latent-plane:link"; // planes with the same data.link_group follow each other
+// Reconstruction error, low to high: pale to dark red, so the images a model finds unusual stand out.
+const ERROR_COLORSCALE = [[0, "#cfdde9"], [0.45, "#f2b880"], [0.75, "#d6604d"], [1, "#67001f"]];
 const BACKDROP_TILES = 20; // tiles per side of the decoded manifold (10 for heavy decoders)
 
 const loaded = new Map(); // url -> promise, shared by every plane on the page
@@ -57,6 +59,10 @@ function loadModel(url) {
 
 function loadImages(url) {
   return once(url, async () => new Uint8Array(await (await fetch(absolute(url))).arrayBuffer()));
+}
+
+function loadErrors(url) {
+  return once(url, async () => new Float32Array(await (await fetch(absolute(url))).arrayBuffer()));
 }
 
 // The plane's own URL parameters, re-applied to any address Streamlit sets for the same page.
@@ -116,6 +122,7 @@ class Plane {
     this.seq = 0; // clicks made here; the server echoes the last one it has seen
     this.pending = null;
     this.hoverBusy = false;
+    this.errorsUrl = null; // the reconstruction errors the points are coloured by (null: by digit)
   }
 
   async start(data) {
@@ -254,10 +261,12 @@ class Plane {
     if (this.points) {
       const n = this.labels.length;
       const byDigit = Array.from({ length: 10 }, () => ({ x: [], y: [] }));
+      this.digitIndex = Array.from({ length: 10 }, () => []); // test images of each digit's trace
       for (let i = 0; i < n; i++) {
         const t = byDigit[this.labels[i]];
         t.x.push(this.points[2 * i]);
         t.y.push(this.points[2 * i + 1]);
+        this.digitIndex[this.labels[i]].push(i);
       }
       byDigit.forEach((t, digit) => traces.push({
         type: "scattergl", mode: "markers", name: String(digit), x: t.x, y: t.y, hoverinfo: "none",
@@ -304,6 +313,44 @@ class Plane {
     this.listen(gd);
     this.indexPoints();
     this.afterViewChange();
+    await this.colourPoints();
+  }
+
+  // Colour the test images by the reconstruction error the server measured (data.errors: a
+  // float32 per image), or by digit again. The worst are drawn last, on top of the crowd.
+  async colourPoints() {
+    const url = this.data.errors || null;
+    if (!this.gd || !this.points || url === this.errorsUrl) return;
+    this.errorsUrl = url;
+    this.errors = url ? await loadErrors(url) : null;
+    if (this.errorsUrl !== url) return; // switched again meanwhile
+    const errors = this.errors, traces = this.digitIndex.map((_, digit) => digit);
+    const order = this.digitIndex.map((index) => (errors ? index.slice().sort((a, b) => errors[a] - errors[b]) : index));
+    const update = {
+      x: order.map((index) => index.map((i) => this.points[2 * i])),
+      y: order.map((index) => index.map((i) => this.points[2 * i + 1])),
+      "marker.color": order.map((index, digit) => (errors ? index.map((i) => errors[i]) : this.data.colors[digit])),
+      "marker.opacity": errors ? 0.9 : 0.75,
+    };
+    if (errors) {
+      const sorted = Float32Array.from(errors).sort();
+      Object.assign(update, { "marker.cmin": sorted[0], "marker.cmax": sorted[Math.floor(0.99 * (sorted.length - 1))],
+                              "marker.colorscale": [ERROR_COLORSCALE] });
+    }
+    await this.Plotly.restyle(this.gd, update, traces);
+    // One colour bar, on a trace of its own (so hiding a digit never hides it), below the legend.
+    const bar = this.gd.data.findIndex((t) => t.name === "error");
+    if (bar >= 0) await this.Plotly.deleteTraces(this.gd, bar);
+    if (errors) {
+      await this.Plotly.addTraces(this.gd, {
+        type: "scattergl", mode: "markers", name: "error", x: [null], y: [null], showlegend: false, hoverinfo: "none",
+        marker: { color: [update["marker.cmin"]], cmin: update["marker.cmin"], cmax: update["marker.cmax"],
+                  colorscale: ERROR_COLORSCALE, showscale: true,
+                  colorbar: { title: { text: "error", side: "top" }, x: 1.01, xanchor: "left", y: 0, yanchor: "bottom",
+                              len: 0.38, thickness: 14, tickformat: ".3f" } },
+      });
+    }
+    this.root.dataset.coloured = errors ? "error" : "digit";
   }
 
   // The digit legend takes about 80 px: on a narrow plot the points need them more.
@@ -492,8 +539,9 @@ class Plane {
       ? `test image #${index}: a ${label}${why === "linked" ? " (under the mouse in the other plane)" : ""}`
       : why === "hover" ? "decoded under the mouse" : this.mode?.restingCaption?.() || "decoded at the selected point";
     const where = `z = (${Array.from(this.project(z), (v) => v.toFixed(2)).join(", ")})`;
+    const error = index !== null && this.errors ? ` · error ${this.errors[index].toFixed(3)}` : "";
     const note = why === "rest" ? this.mode?.restingReadout?.() : "";
-    this.readout.textContent = note ? `${where}. ${note}` : where;
+    this.readout.textContent = (note ? `${where}. ${note}` : where) + error;
     this.showOriginal(index);
     this.decodeTo(z, (image) => this.paint(image));
   }
@@ -562,7 +610,7 @@ class Plane {
   }
 
   afterLegendChange() {
-    this.hidden = new Set(this.gd.data.map((t, digit) => (t.visible === "legendonly" ? digit : -1)).filter((d) => d >= 0));
+    this.hidden = new Set(this.gd.data.slice(0, 10).map((t, digit) => (t.visible === "legendonly" ? digit : -1)).filter((d) => d >= 0));
     this.saveSession();
   }
 
@@ -698,6 +746,7 @@ class Plane {
     this.mode.update(data);
     this.drawOverlay();
     this.refreshPanel();
+    this.colourPoints();
   }
 }
 

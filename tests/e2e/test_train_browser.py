@@ -34,9 +34,13 @@ def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServe
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.evaluate("window.scrollTo(0, 0); document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0)")
     page.wait_for_timeout(500)
-    for chart in page.locator("[data-testid='stPlotlyChart']").all():
-        box = chart.bounding_box()
-        assert box is not None and box["y"] + box["height"] / 2 < 1080, box
+    # Measured in one script: the poll may redraw a chart between two Playwright calls.
+    centres = page.evaluate(
+        """[...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+            .filter((chart) => chart.offsetParent !== null)
+            .map((chart) => { const r = chart.getBoundingClientRect(); return r.top + r.height / 2; })"""
+    )
+    assert centres and all(centre < 1080 for centre in centres), centres
     assert not page.get_by_role("button", name="Start training").is_visible()
     page.get_by_text("Set up another run").click()
     page.get_by_role("button", name="Start training").wait_for(timeout=10_000)

@@ -1,0 +1,68 @@
+"""Anomaly detection on Explore: the scatter coloured by reconstruction error, the worst listed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.static_assets import REPO_ROOT
+from models.checkpoint import load_checkpoint
+from models.checkpoint_store import CHECKPOINT_DIR
+from models.data import Split
+from models.metrics import reconstruction_errors
+
+ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def _explore(**params: str) -> AppTest:
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
+    app.query_params.update(params)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _plane(app: AppTest) -> dict:
+    (plane,) = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
+    return json.loads(json.loads(plane.proto.json))
+
+
+@pytest.mark.parametrize("model", ["dense_vae_2d", "dense_ae_2d", "conv_vae_2d"])
+def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Split) -> None:
+    app = _explore(model=model, err="1")
+    assert app.toggle(key="explore_colour_by_error").value is True
+    expected = reconstruction_errors(load_checkpoint(CHECKPOINT_DIR / f"{model}.safetensors").model,
+                                     mnist_test.images, "mse").numpy()  # fmt: skip
+    # The browser gets the errors of every test image, in test-set order, as float32.
+    url = _plane(app)["errors"]
+    sent = np.frombuffer((REPO_ROOT / "static" / "cache" / url.rsplit("/", 1)[1]).read_bytes(), dtype="<f4")
+    np.testing.assert_allclose(sent, expected, rtol=1e-5, atol=1e-7)
+    # The twelve worst, each with its label and error.
+    assert "The test images it reconstructs worst" in [s.value for s in app.subheader]
+    captions = [img.caption for element in app.get("image") for img in element.proto.imgs]
+    found = [re.match(r"#(\d+): a (\d) · ([\d.]+)$", caption) for caption in captions]
+    shown = {int(m[1]): (int(m[2]), float(m[3])) for m in found if m}
+    worst = np.argsort(expected)[::-1][:12]
+    assert sorted(shown) == sorted(worst.tolist())
+    assert shown == {int(i): (int(mnist_test.labels[i]), round(float(expected[i]), 3)) for i in worst}
+
+
+def test_turning_it_off_colours_by_digit_again(mnist_test: Split) -> None:
+    app = _explore(err="1")
+    app.toggle(key="explore_colour_by_error").set_value(False).run()
+    assert _plane(app)["errors"] is None
+    assert "err" not in app.query_params
+    assert "The test images it reconstructs worst" not in [s.value for s in app.subheader]
+    app.toggle(key="explore_colour_by_error").set_value(True).run()
+    assert app.query_params["err"] == "1" and _plane(app)["errors"].endswith(".bin")
+
+
+def test_a_bad_err_value_is_ignored_with_a_notice(mnist_test: Split) -> None:
+    app = _explore(err="yes")
+    assert app.toggle(key="explore_colour_by_error").value is False
+    assert any("err=yes" in c.value for c in app.sidebar.caption)
