@@ -1,0 +1,555 @@
+"""A Streamlit client without a browser: speaks the browser's websocket protocol, renders nothing.
+
+Used by the load test (tests/benchmarks/bench_load.py) to drive a real `streamlit run` server
+with many sessions, where real Chromium pages would use the cores that the server needs.
+
+It sends what Streamlit's own frontend (1.67) sends, recorded from headless Chromium:
+- the connection: `ws://host/_stcore/stream` with the subprotocols `streamlit` and an auth
+  token (`PLACEHOLDER_AUTH_TOKEN` when no XSRF cookie was set), an Origin header, after the
+  same `/_stcore/health` and `/_stcore/host-config` requests the browser makes first;
+- `BackMsg.rerun_script` (a `ClientState`): the query string; the page name in the first
+  message only, the `page_script_hash` of the page that ran in the later ones; the state of
+  every widget on the page (`WidgetStates`, the values read from the elements the server
+  sent, with what the user changed, and a button press as a one-off `trigger_value`); the
+  `ContextInfo` (time zone, locale, URL, colour scheme); the hashes of the cached messages;
+  `fragment_id` and `is_auto_rerun` for the timed reruns of `st.fragment(run_every=...)`,
+  started on the server's `auto_rerun` messages and cleared by the next full run, as the
+  browser does.
+
+On the way back it keeps the widget values, the page that ran (`navigation`), the query string
+(`page_info_changed`, as the browser rewrites its URL), the browser's ForwardMsg cache
+(`ref_hash` messages resolved, entries expired after `maxCachedMessageAge` runs), and, for each
+run, the markdown it drew, the exceptions it showed, and when its `script_finished` arrived.
+
+Not covered: widgets other than select boxes, radios, checkboxes, number and text inputs,
+buttons and components-v2 elements (sliders, multiselects, uploads ...) are not sent, so the
+server keeps their last values; no app heartbeats, no reconnection with the old session id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Element_pb2 import Element
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
+
+STREAM_PATH = "_stcore/stream"
+AUTH_PLACEHOLDER = "PLACEHOLDER_AUTH_TOKEN"  # what the browser sends without an XSRF cookie
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+# What headless Chromium sent here (ContextInfo of every rerun).
+BROWSER_CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US", "is_embedded": False,
+                   "color_scheme": "light"}  # fmt: skip
+FINISHED = {value: name for name, value in ForwardMsg.ScriptFinishedStatus.items()}
+EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+OK_STATUSES = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
+# Widgets whose value the browser holds and sends back on every rerun.
+VALUE_WIDGETS = ("selectbox", "radio", "checkbox", "number_input", "text_input", "text_area", "bidi_component")
+MAGIC = b"LXD1"  # the tag of models.decoder_export.pack files (the plane's decoder and test codes)
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def rerun_message(
+    widgets: Iterable[WidgetState],
+    *,
+    url: str,
+    query_string: str = "",
+    page_name: str = "",
+    page_script_hash: str = "",
+    fragment_id: str = "",
+    is_auto_rerun: bool = False,
+    cached_message_hashes: Iterable[str] = (),
+) -> BackMsg:
+    """The rerun request the browser sends (`BackMsg.rerun_script`), with its ContextInfo."""
+    message = BackMsg()
+    state = message.rerun_script
+    state.query_string = query_string
+    state.widget_states.SetInParent()  # the browser always sends the field, empty on the first run
+    state.widget_states.widgets.extend(widgets)
+    state.page_name = page_name
+    state.page_script_hash = page_script_hash
+    state.fragment_id = fragment_id
+    state.is_auto_rerun = is_auto_rerun
+    state.cached_message_hashes.extend(cached_message_hashes)
+    context = state.context_info
+    for name, value in BROWSER_CONTEXT.items():
+        setattr(context, name, value)
+    context.url = url
+    return message
+
+
+def widget_state(widget_id: str, value: Any, *, json_value: bool = False, trigger: bool = False) -> WidgetState:
+    """One widget's value as the browser encodes it: bool, int, float or str by type; a JSON
+    string for a component's state (`json_value`); a button press (`trigger`)."""
+    state = WidgetState(id=widget_id)
+    if trigger:
+        state.trigger_value = True
+    elif json_value:
+        state.json_value = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    elif isinstance(value, bool):
+        state.bool_value = value
+    elif isinstance(value, int):
+        state.int_value = value
+    elif isinstance(value, float):
+        state.double_value = value
+    elif isinstance(value, str):
+        state.string_value = value
+    else:
+        raise TypeError(f"no widget encoding for {type(value).__name__}")
+    return state
+
+
+def element_widget(element: Element, known: bool = False) -> WidgetState | None:
+    """The state the browser holds for a widget element the server drew: a new widget starts
+    from the value the element sets, or else its default; a widget already on the page keeps
+    what it holds unless the element sets a value (`set_value`, e.g. from `st.session_state`).
+    None when there is nothing to hold or change: text, a button, an unset selectbox, a
+    component (it has no state until the browser sets one), or a known widget left as it is."""
+    kind = element.WhichOneof("type")
+    if kind not in VALUE_WIDGETS or kind == "bidi_component":
+        return None
+    proto = getattr(element, kind)
+    if known and not proto.set_value:
+        return None
+    if kind in ("selectbox", "radio"):
+        if proto.set_value and proto.HasField("raw_value"):
+            return widget_state(proto.id, proto.raw_value)
+        if proto.HasField("default") and 0 <= proto.default < len(proto.options):
+            return widget_state(proto.id, proto.options[proto.default])
+        return None
+    if kind == "checkbox":
+        return widget_state(proto.id, bool(proto.value if proto.set_value else proto.default))
+    value = proto.value if proto.set_value and proto.HasField("value") else proto.default
+    if kind == "number_input":
+        integer = proto.data_type == type(proto).DataType.Value("INT")
+        return widget_state(proto.id, int(value) if integer else float(value))
+    return widget_state(proto.id, value)  # text_input, text_area
+
+
+def user_key(widget_id: str) -> str:
+    """The key a page gave a widget, from its element id (`$$ID-<hash>-<key>`)."""
+    return widget_id.split("-", 2)[2] if widget_id.startswith("$$ID-") and widget_id.count("-") >= 2 else widget_id
+
+
+def message_shape(message: BackMsg) -> dict[str, Any]:
+    """What a rerun request is made of, without its values: the ClientState fields that are
+    set, the ContextInfo fields, each widget's key and value kind (and, for JSON values, the
+    top-level names). Two messages of the same shape differ only in values."""
+    state = message.rerun_script
+    widgets = {}
+    for widget in state.widget_states.widgets:
+        kind = widget.WhichOneof("value")
+        names = sorted(json.loads(widget.json_value)) if kind == "json_value" and widget.json_value else None
+        widgets[user_key(widget.id)] = kind if names is None else f"{kind} {names}"
+    return {
+        "fields": sorted(f.name for f, _ in state.ListFields()),
+        "context": sorted(f.name for f, _ in state.context_info.ListFields()),
+        "widgets": widgets,
+    }
+
+
+class MessageCache:
+    """The browser's ForwardMsg cache: cacheable messages by hash, kept while used, expired
+    after `max_age` script runs without use (fragment runs age only their own messages)."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, tuple[bytes, int, str]] = {}  # hash -> (payload, run count at last use, fragment)
+        self.run_count = 0
+
+    def process(self, message: ForwardMsg, payload: bytes) -> ForwardMsg:
+        """Remember a cacheable message; return the message a `ref_hash` stands for."""
+        kind = message.WhichOneof("type")
+        if kind != "ref_hash" and message.metadata.cacheable and message.hash and message.hash not in self.messages:
+            self.messages[message.hash] = (payload, self.run_count, message.delta.fragment_id)
+        if kind != "ref_hash":
+            return message
+        cached = self.messages.get(message.ref_hash)
+        if cached is None:
+            raise KeyError(f"cached ForwardMsg miss: {message.ref_hash}")
+        self.messages[message.ref_hash] = (cached[0], self.run_count, cached[2])
+        resolved = ForwardMsg()
+        resolved.ParseFromString(cached[0])
+        resolved.metadata.CopyFrom(message.metadata)  # the reference carries where it goes
+        return resolved
+
+    def finished_run(self, max_age: int, fragment_ids: Iterable[str]) -> None:
+        self.run_count += 1
+        fragments = set(fragment_ids)
+        for key, (_, used, fragment) in list(self.messages.items()):
+            if fragments and (not fragment or fragment not in fragments):
+                continue
+            if self.run_count - used > max_age:
+                del self.messages[key]
+
+    def hashes(self) -> list[str]:
+        return list(self.messages)
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """One script run as the client saw it."""
+
+    status: str  # a ScriptFinishedStatus name, or "timeout" / "closed" / "not sent"
+    seconds: float  # from sending the rerun request (or connecting) to its script_finished
+    markdown: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    bytes_received: int = 0
+    messages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in OK_STATUSES and not self.exceptions
+
+    def shows(self, text: str) -> bool:
+        return any(text in body for body in self.markdown)
+
+
+@dataclass
+class _Pending:
+    sent: float
+    fragment_id: str
+    run_id: str | None = None
+    result: RunResult | None = None
+    bytes_received: int = 0
+    messages: int = 0
+    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+# --- the session ------------------------------------------------------------------------------
+
+
+class BrowserSession:
+    """One browser tab's session, without the browser.
+
+        session = BrowserSession("http://127.0.0.1:8501")
+        first = await session.open()                      # the default page, run to its end
+        run = await session.set_component_state("explore_plane_dense_vae_2d", "click", {...})
+        await session.close()
+
+    One request at a time: each method returns when the run it caused has finished.
+    """
+
+    def __init__(
+        self, base_url: str, page: str = "", query_string: str = "", *, timeout: float = 30.0, auto_rerun: bool = True
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.page = page
+        self.query_string = query_string
+        self.timeout = timeout
+        self.auto_rerun = auto_rerun
+        self.url = f"{self.base_url}/{page}"
+        self.session_id = ""
+        self.page_script_hash = ""
+        self.max_cached_age = 2
+        self.widgets: dict[str, WidgetState] = {}  # id -> state the browser would send
+        self.elements: dict[str, Element] = {}  # widget id -> its latest element
+        self.widget_fragments: dict[str, str] = {}  # widget id -> the fragment that drew it
+        self.cache = MessageCache()
+        self.bytes_received = 0
+        self.closed_reason: str | None = None
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task | None = None
+        self._timers: dict[str, tuple[float, asyncio.Task]] = {}
+        self._pending: _Pending | None = None
+        self._seen: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    # connection
+
+    async def open(self) -> RunResult:
+        """Connect as the browser does and run the first page; the time counts from the first request."""
+        start = time.perf_counter()
+        await asyncio.to_thread(self._preflight)
+        parts = urllib.parse.urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        self._ws = await connect(
+            f"{scheme}://{parts.netloc}{parts.path}/{STREAM_PATH}",
+            origin=Origin(f"{parts.scheme}://{parts.netloc}"),
+            subprotocols=[Subprotocol("streamlit"), Subprotocol(AUTH_PLACEHOLDER)],
+            max_size=MAX_MESSAGE_BYTES,
+            ping_interval=None,  # browsers answer the server's pings but send none
+            open_timeout=self.timeout,
+        )
+        self._reader = asyncio.create_task(self._read())
+        result = await self._request(
+            rerun_message([], url=self.url, query_string=self.query_string, page_name=self.page), "", start
+        )
+        return result
+
+    def _preflight(self) -> None:
+        for path in ("_stcore/health", "_stcore/host-config"):
+            with urllib.request.urlopen(f"{self.base_url}/{path}", timeout=self.timeout) as response:
+                response.read()
+
+    async def close(self) -> None:
+        """Close the tab: the socket closes, timers stop."""
+        for _, task in self._timers.values():
+            task.cancel()
+        self._timers.clear()
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            try:
+                await asyncio.wait_for(self._reader, 5)
+            except (asyncio.TimeoutError, ConnectionClosed):
+                self._reader.cancel()
+
+    # what a user does
+
+    def widget_id(self, key: str) -> str:
+        """The element id of the widget the page drew with this key."""
+        found = [widget_id for widget_id in self.elements if user_key(widget_id) == key]
+        if not found:
+            raise KeyError(f"no widget with key {key!r} on the page (have {sorted(map(user_key, self.elements))})")
+        return found[-1]
+
+    def component_data(self, key: str) -> dict[str, Any]:
+        """The data a components-v2 element was given (its `data=`), as JSON."""
+        element = self.elements[self.widget_id(key)]
+        data = json.loads(element.bidi_component.json) if element.bidi_component.json else {}
+        return json.loads(data) if isinstance(data, str) else data  # `data=` given as a JSON string
+
+    async def set_values(self, values: Mapping[str, Any]) -> RunResult:
+        """Change widgets (by key) and rerun, as typing into fields and pressing Enter does."""
+        for key, value in values.items():
+            widget_id = self.widget_id(key)
+            self.widgets[widget_id] = widget_state(widget_id, value)
+        return await self.rerun()
+
+    def component_state_message(self, key: str, name: str, value: Any) -> BackMsg:
+        """The rerun request `component.setStateValue(name, value)` sends from a components-v2
+        element (its JSON state gets `name`); the state is kept for the reruns after it."""
+        widget_id = self.widget_id(key)
+        current = self.widgets.get(widget_id)
+        state = json.loads(current.json_value) if current is not None and current.json_value else {}
+        state[name] = value
+        self.widgets[widget_id] = widget_state(widget_id, state, json_value=True)
+        return self._rerun_message((), self.widget_fragments.get(widget_id, ""), False)
+
+    async def set_component_state(self, key: str, name: str, value: Any) -> RunResult:
+        """`component.setStateValue(name, value)` in a components-v2 element, and the run it causes
+        (of the fragment that drew it, if any, as in the browser)."""
+        message = self.component_state_message(key, name, value)
+        return await self._request(message, message.rerun_script.fragment_id, time.perf_counter())
+
+    async def press(self, key: str) -> RunResult:
+        """Click a button: a trigger value sent once, in the fragment that drew the button."""
+        widget_id = self.widget_id(key)
+        trigger = widget_state(widget_id, True, trigger=True)
+        return await self.rerun(extra=[trigger], fragment_id=self.widget_fragments.get(widget_id, ""))
+
+    async def rerun(
+        self, *, extra: Iterable[WidgetState] = (), fragment_id: str = "", is_auto_rerun: bool = False
+    ) -> RunResult:
+        """Send the widgets' states (and `extra` one-off ones) and wait for that run to finish."""
+        message = self._rerun_message(extra, fragment_id, is_auto_rerun)
+        return await self._request(message, fragment_id, time.perf_counter())
+
+    def _rerun_message(self, extra: Iterable[WidgetState], fragment_id: str, is_auto_rerun: bool) -> BackMsg:
+        extra = list(extra)
+        overridden = {state.id for state in extra}
+        widgets = [state for widget_id, state in self.widgets.items() if widget_id not in overridden]
+        return rerun_message(
+            [*widgets, *extra], url=self.url, query_string=self.query_string,
+            page_script_hash=self.page_script_hash, fragment_id=fragment_id, is_auto_rerun=is_auto_rerun,
+            cached_message_hashes=self.cache.hashes(),
+        )  # fmt: skip
+
+    async def _request(self, message: BackMsg, fragment_id: str, start: float) -> RunResult:
+        async with self._lock:
+            if self._ws is None or self.closed_reason is not None:
+                return RunResult(self.closed_reason or "not sent", 0.0)
+            pending = self._pending = _Pending(start, fragment_id)
+            try:
+                await self._ws.send(message.SerializeToString())
+                return await asyncio.wait_for(asyncio.shield(pending.done), self.timeout)
+            except asyncio.TimeoutError:
+                return RunResult("timeout", time.perf_counter() - start)
+            except ConnectionClosed:
+                return RunResult("closed", time.perf_counter() - start)
+            finally:
+                self._pending = None
+
+    # what the server sends
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for payload in self._ws:
+                if isinstance(payload, str):
+                    continue
+                self.bytes_received += len(payload)
+                message = ForwardMsg()
+                message.ParseFromString(payload)
+                self._handle(self.cache.process(message, payload), len(payload))
+        except ConnectionClosed:
+            self.closed_reason = "closed"
+        except Exception as error:  # a message this client cannot handle: say so, as a failed run
+            self.closed_reason = f"client error: {error!r}"[:300]
+            await self._ws.close()
+        finally:
+            self.closed_reason = self.closed_reason or "closed"
+            for _, task in self._timers.values():
+                task.cancel()
+            pending = self._pending
+            if pending is not None and not pending.done.done():
+                pending.done.set_result(RunResult(self.closed_reason, time.perf_counter() - pending.sent))
+
+    def _handle(self, message: ForwardMsg, size: int) -> None:
+        kind = message.WhichOneof("type")
+        pending = self._pending
+        if pending is not None:
+            pending.bytes_received += size
+            pending.messages += 1
+        if kind == "new_session":
+            self._new_run(message)
+        elif kind == "delta":
+            self._delta(message)
+        elif kind == "script_finished":
+            self._finished(message)
+        elif kind == "navigation":  # the page st.navigation ran: the browser's current page from now on
+            self.page_script_hash = message.navigation.page_script_hash or self.page_script_hash
+        elif kind == "page_info_changed":  # st.query_params changed: the browser rewrites its URL
+            self.query_string = message.page_info_changed.query_string
+        elif kind == "auto_rerun" and self.auto_rerun:
+            self._start_timer(message.auto_rerun.fragment_id, message.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            for fragment in message.stop_auto_rerun.fragment_ids:
+                self._stop_timer(fragment)
+        elif (
+            kind == "session_event"
+            and message.session_event.WhichOneof("type") == "script_compilation_exception"
+            and pending is not None
+            and pending.result is not None
+        ):
+            pending.result.exceptions.append(message.session_event.script_compilation_exception.message)
+
+    def _new_run(self, message: ForwardMsg) -> None:
+        session = message.new_session
+        run_id, fragments = message.metadata.run.script_run_id, tuple(message.metadata.run.fragment_ids)
+        self.session_id = session.initialize.session_id or self.session_id
+        self.page_script_hash = session.page_script_hash
+        self.max_cached_age = session.config.max_cached_message_age or self.max_cached_age
+        if not fragments:  # a full run: the browser stops the timers; the fragments set them again
+            for fragment in list(self._timers):
+                self._stop_timer(fragment)
+            self._seen = set()
+        pending = self._pending
+        if pending is not None and pending.run_id is None:
+            wanted = (not fragments) if not pending.fragment_id else pending.fragment_id in fragments
+            if wanted:
+                pending.run_id = run_id
+                pending.result = RunResult("running", 0.0)
+
+    def _delta(self, message: ForwardMsg) -> None:
+        delta = message.delta
+        if delta.WhichOneof("type") != "new_element":
+            return
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        pending = self._pending
+        collecting = pending is not None and pending.result is not None
+        if kind == "markdown" and collecting:
+            pending.result.markdown.append(element.markdown.body)
+        elif kind == "exception" and collecting:
+            pending.result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+        proto = getattr(element, kind) if kind else None
+        widget_id = getattr(proto, "id", "") if proto is not None else ""
+        if not widget_id.startswith("$$ID-"):
+            return
+        self.elements[widget_id] = element
+        self.widget_fragments[widget_id] = delta.fragment_id
+        self._seen.add(widget_id)
+        state = element_widget(element, known=widget_id in self.widgets)
+        if state is not None:
+            self.widgets[widget_id] = state
+
+    def _finished(self, message: ForwardMsg) -> None:
+        status = message.script_finished
+        run_id, fragments = message.metadata.run.script_run_id, tuple(message.metadata.run.fragment_ids)
+        if status != EARLY:
+            self.cache.finished_run(self.max_cached_age, fragments)
+        if status == ForwardMsg.FINISHED_SUCCESSFULLY and not fragments:
+            # The browser forgets the widgets that are no longer on the page.
+            for widget_id in set(self.widgets) - self._seen:
+                del self.widgets[widget_id]
+            for widget_id in set(self.elements) - self._seen:
+                del self.elements[widget_id]
+        pending = self._pending
+        if pending is None or pending.run_id != run_id or pending.done.done():
+            return
+        if status == EARLY:  # interrupted by a newer request; the answer is the run after it
+            pending.run_id, pending.result = None, None
+            return
+        result = pending.result or RunResult("", 0.0)
+        result.status = FINISHED.get(status, str(status))
+        result.seconds = time.perf_counter() - pending.sent
+        result.bytes_received, result.messages = pending.bytes_received, pending.messages
+        pending.done.set_result(result)
+
+    # st.fragment(run_every=...)
+
+    def _start_timer(self, fragment_id: str, interval: float) -> None:
+        if fragment_id in self._timers and self._timers[fragment_id][0] == interval:
+            return
+        self._stop_timer(fragment_id)
+        self._timers[fragment_id] = (interval, asyncio.create_task(self._tick(fragment_id, interval)))
+
+    def _stop_timer(self, fragment_id: str) -> None:
+        timer = self._timers.pop(fragment_id, None)
+        if timer is not None:
+            timer[1].cancel()
+
+    async def _tick(self, fragment_id: str, interval: float) -> None:
+        """The browser's setInterval: send the fragment's rerun every `interval` seconds, without
+        waiting for the previous one (a click in progress is not waited for either)."""
+        while self._ws is not None and self.closed_reason is None:
+            await asyncio.sleep(interval)
+            message = self._rerun_message((), fragment_id, True)
+            try:
+                await self._ws.send(message.SerializeToString())
+            except ConnectionClosed:
+                return
+
+
+# --- the plane's published data -----------------------------------------------------------------
+
+
+def read_packed_arrays(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and arrays of a `models.decoder_export.pack` file (what the plane fetches)."""
+    if blob[:4] != MAGIC:
+        raise ValueError("not a packed decoder file")
+    (length,) = struct.unpack("<I", blob[4:8])
+    header = json.loads(blob[8 : 8 + length])
+    start = 8 + length
+    arrays = {}
+    for name, spec in header["arrays"].items():
+        dtype = np.dtype(spec["dtype"])
+        count = int(np.prod(spec["shape"], dtype=np.int64))
+        offset = start + spec["offset"]
+        arrays[name] = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(spec["shape"])
+    return header, arrays
+
+
+def fetch_bytes(base_url: str, relative: str, timeout: float = 60.0) -> bytes:
+    """A file the page refers to by a relative URL (as the browser resolves it against the page)."""
+    with urllib.request.urlopen(urllib.parse.urljoin(base_url.rstrip("/") + "/", relative), timeout=timeout) as r:
+        return r.read()
