@@ -17,6 +17,7 @@ import streamlit as st
 from models.checkpoint import CheckpointError, CheckpointInfo, LoadedCheckpoint, inspect_checkpoint, load_checkpoint
 from models.checkpoint_store import (
     CHECKPOINT_DIR,
+    LESSON_DIR,
     SUFFIX,
     clean_stale_temporaries,
     list_checkpoints,
@@ -67,14 +68,15 @@ class Verdict(NamedTuple):
 
 
 def catalogue() -> Catalogue:
-    """All usable checkpoints: shipped defaults first, then user-trained ones.
+    """All usable checkpoints: shipped defaults first, then the lessons' models grouped by
+    lesson, then user-trained ones.
 
     Every file is fully checked before it is listed (`inspect_checkpoint`), once per
     modification: a file that fails in any way is left out and named in `problems`, so one
     bad file can never take a page down or fail later when it is chosen.
     """
     entries, problems = [], []
-    for folder, shipped in ((CHECKPOINT_DIR, True), (user_checkpoint_dir(), False)):
+    for folder, shipped in ((CHECKPOINT_DIR, True), (LESSON_DIR, True), (user_checkpoint_dir(), False)):
         _clean_once(str(folder))
         for path in list_checkpoints(folder):
             try:
@@ -86,7 +88,20 @@ def catalogue() -> Catalogue:
                 entries.append(CheckpointEntry(ref, verdict.info, shipped))
             else:
                 problems.append(verdict.problem or path.name)
-    return Catalogue(entries, problems)
+    return Catalogue(grouped_by_lesson(entries), problems)
+
+
+def grouped_by_lesson(entries: list[CheckpointEntry]) -> list[CheckpointEntry]:
+    """Entries in picker order: each lesson's models together, where its first model was listed.
+
+    Models without a lesson keep their place; a lesson's models keep their order (by file name).
+    """
+    first_place: dict[str, int] = {}
+    keys = []
+    for place, entry in enumerate(entries):
+        group = entry.info.lesson
+        keys.append((first_place.setdefault(group, place) if group else place, place))
+    return [entry for _, entry in sorted(zip(keys, entries, strict=True), key=lambda pair: pair[0])]
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)

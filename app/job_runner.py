@@ -8,7 +8,6 @@ replay atomically; everything else goes to a `JobEvents` the caller supplies.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -59,7 +58,7 @@ def run_job(
     test_split = load_split(spec.dataset, train=False, root=data_dir)
     torch.manual_seed(spec.training.seed)  # reproducible initial weights
     model = get_model(spec.family, spec.config)
-    replay, images, digits = replay_sample(test_split, replay_size)
+    replay, images, digits = replay_sample(test_split.with_digits(spec.training.digits), replay_size)
     replay = replay._replace(frames=(snapshot(model, 0, images, digits),))
     events.started(replay)
     info = CheckpointInfo(
@@ -68,7 +67,7 @@ def run_job(
         title=spec.title,
         preset=spec.preset,
         dataset=spec.dataset,
-        training=asdict(spec.training),
+        training=spec.training.to_dict(),
         command=APP_COMMAND.format(job_id=job_id),
     )
     target = checkpoint_dir / f"{spec.save_name}{SUFFIX}"

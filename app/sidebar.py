@@ -21,9 +21,10 @@ FAMILY_NAMES = {
 
 
 def entry_label(entry: CheckpointEntry, mine: set[str] = frozenset()) -> str:
-    """The picker's text: title, latent size, and whose model it is (plain text, not markdown)."""
+    """The picker's text: lesson, title, latent size, and whose model it is (plain text, not markdown)."""
     owner = "" if entry.shipped else " · yours" if entry.ref.name.lower() in mine else " · trained by a user"
-    return f"{entry.info.title or entry.ref.name} ({entry.info.config.latent_dim}-D){owner}"
+    lesson = f"{entry.info.lesson} › " if entry.info.lesson else ""
+    return f"{lesson}{entry.info.title or entry.ref.name} ({entry.info.config.latent_dim}-D){owner}"
 
 
 def model_picker() -> CheckpointEntry | None:
@@ -75,6 +76,9 @@ def model_card(entry: CheckpointEntry) -> None:
     if parts:
         lines.append("Test set: " + ", ".join(parts))
     st.sidebar.markdown("  \n".join(lines))
+    if info.description:
+        lesson = f"**{markdown.escape(info.lesson)}**: " if info.lesson else ""
+        st.sidebar.caption(lesson + markdown.escape(info.description))
 
 
 def training_status() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import MutableMapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from app.job_spec import JobSpec
@@ -23,6 +23,7 @@ CUSTOM = "custom"  # the preset choice for a model built by hand
 DEFAULT_EPOCHS = 5
 VARIANTS = ("plain", "denoising", "sparse", "contractive")
 KINDS = ("Dense", "Convolutional")
+ALL_DIGITS = tuple(range(10))
 FAMILIES = {("Dense", False): "dense_ae", ("Dense", True): "dense_vae", ("Convolutional", False): "conv_ae",
             ("Convolutional", True): "conv_vae"}  # fmt: skip
 
@@ -61,6 +62,7 @@ class TrainFields:
     name: str  # the file name, as typed
     title: str
     overwrite: bool = False
+    digits: list[int] = field(default_factory=lambda: list(ALL_DIGITS))  # the digits to train on
 
     @classmethod
     def from_preset(cls, preset: Preset) -> TrainFields:
@@ -91,6 +93,7 @@ class TrainFields:
             subset=training.subset or 0,
             name=f"my_{preset.name}",
             title=f"{preset.title} (mine)",
+            digits=list(training.digits or ALL_DIGITS),
         )
 
     @classmethod
@@ -124,8 +127,12 @@ class TrainFields:
                 config = ConvConfig(channels=channels, style=self.style, dense=int(self.dense), **common)
         except ValueError as error:
             return str(error)
+        if not self.digits:
+            return "choose at least one digit to train on"
+        digits = tuple(sorted(set(self.digits)))
         training = TrainConfig(epochs=int(self.epochs), batch_size=int(self.batch), lr=float(self.lr),
-                               subset=int(self.subset) or None)  # fmt: skip
+                               subset=int(self.subset) or None,
+                               digits=None if digits == ALL_DIGITS else digits)  # fmt: skip
         return JobSpec(FAMILIES[(self.kind, self.variational)], config, training, self.name, self.title,
                        dataset=DEFAULT_DATASET, preset=None if self.preset == CUSTOM else self.preset,
                        overwrite=bool(self.overwrite))  # fmt: skip

@@ -14,7 +14,7 @@ import streamlit as st
 
 from app.job_queue import JobQueue
 from app.job_spec import MAX_TITLE_LENGTH, JobSpec
-from app.train_fields import CUSTOM, KINDS, VARIANTS, TrainFields, field_key
+from app.train_fields import ALL_DIGITS, CUSTOM, KINDS, VARIANTS, TrainFields, field_key
 from app.training_job import JobSnapshot
 from models.checkpoint_store import SUFFIX
 from models.config import ACTIVATIONS, MAX_LATENT_DIM
@@ -80,6 +80,9 @@ def model_form() -> JobSpec | str:
         st.number_input("Learning rate", 1e-6, 100.0, format="%g", step=1e-4, key=key("lr"))
         st.number_input("Training images (0: all 60,000)", 0, 60_000, step=1000, key=key("subset"),
                         help="A subset makes a quick demo.")  # fmt: skip
+        st.multiselect("Digits to train on", ALL_DIGITS, key=key("digits"),
+                       help="Train on a few digits only, e.g. 0, 1, 4 and 7, and watch the classes separate "
+                            "epoch by epoch. The test metrics then use those digits too.")  # fmt: skip
         st.text_input("Save as (file name)", key=key("name"), max_chars=MAX_TYPED_NAME)
         st.text_input("Title in the model picker", key=key("title"), max_chars=MAX_TITLE_LENGTH)
     return spec_from_state()

@@ -38,6 +38,11 @@ def describe_duration(seconds: float | None) -> str:
     return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
 
 
+def device_name(device: str) -> str:
+    """How the progress names where a job trains."""
+    return {"cuda": "the GPU (CUDA)", "mps": "the GPU (Apple MPS)"}.get(device, "the CPU")
+
+
 def progress_section(job: JobSnapshot) -> None:
     """Progress bar with epoch, step, images/s and time left; the final message when done."""
     progress = job.progress
@@ -50,7 +55,7 @@ def progress_section(job: JobSnapshot) -> None:
         )
         text = (
             f"Epoch {progress.epoch}/{job.spec.training.epochs} · step {progress.step}/{progress.steps_per_epoch} · "
-            f"{progress.images_per_s:,.0f} images/s · {timing}"
+            f"{progress.images_per_s:,.0f} images/s on {device_name(progress.device)} · {timing}"
         )
         st.progress(progress.global_step / max(progress.total_steps, 1), text=text)
     elif job.active:

@@ -129,6 +129,7 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     # Changed in the same run as the click, as when a user types a name and clicks Start at once:
     # the job must get these values, not the ones the button was drawn with.
     app.number_input(key="train_batch").set_value(64)
+    app.multiselect(key="train_digits").set_value([7, 0, 4, 1])  # four classes forming, as in the tutorial
     app.text_input(key="train_name").set_value("apptest_model")
     app.button(key="train_start").click().run()
     assert not app.exception, [e.value for e in app.exception]
@@ -137,6 +138,7 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     app.run()
     assert queue.get(job_id).state is jobs.JobState.FINISHED
     assert queue.get(job_id).spec.training.batch_size == 64
+    assert queue.get(job_id).spec.training.digits == (0, 1, 4, 7)
     assert any("Saved as apptest_model" in s.value for s in app.success)
     assert (tmp_path / "apptest_model.safetensors").is_file()
     options = app.selectbox(key="model_path").options
@@ -170,6 +172,10 @@ def test_train_page_rejects_bad_settings_before_starting(mnist_test: Split) -> N
     assert any("batch size" in e.value for e in app.error)
     assert app.button(key="train_start").disabled
     app.number_input(key="train_subset").set_value(0).run()
+    app.multiselect(key="train_digits").set_value([]).run()
+    assert any("choose at least one digit" in e.value for e in app.error)
+    assert app.button(key="train_start").disabled
+    app.multiselect(key="train_digits").set_value([3, 5]).run()
     app.text_input(key="train_name").set_value("dense_vae_2d").run()
     assert any("ships with the app" in e.value for e in app.error)
     assert app.button(key="train_start").disabled

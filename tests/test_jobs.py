@@ -124,6 +124,24 @@ def test_job_runs_to_finished_with_checkpoint_and_replay(make_queue, mnist_test:
     assert queue.running() is None and queue.waiting() == [] and queue.get(submitted.id).position is None
 
 
+@pytest.mark.parametrize("digits", [(0, 1, 4, 7), (3,), (2, 9)])
+def test_a_job_on_chosen_digits_trains_replays_and_saves_those_digits_only(
+    make_queue, mnist_test: Split, digits: tuple[int, ...]
+) -> None:
+    queue = make_queue()
+    job = queue.submit(_spec("four", replace(TINY, digits=digits)), "alice")
+    done = _wait_state(queue, job.id, JobState.FINISHED)
+
+    info = load_checkpoint(done.checkpoint)[1]
+    assert TrainConfig.from_dict(info.training).digits == digits and info.training["digits"] == list(digits)
+    replay = done.replay
+    assert set(replay.labels.tolist()) == set(digits) and set(replay.digit_labels.tolist()) == set(digits)
+    chosen = mnist_test.with_digits(digits)
+    assert torch.equal(replay.labels, chosen.labels[replay.index])
+    assert done.epochs[-1].test_codes.shape == (len(chosen), 2)  # evaluated on those digits' test images
+    assert done.progress is not None and done.progress.device == "cpu"
+
+
 def test_one_job_at_a_time_in_fifo_order(make_queue) -> None:
     queue = make_queue()
     first = queue.submit(_spec("first", LONG_EPOCH), "alice")

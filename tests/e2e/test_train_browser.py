@@ -24,7 +24,7 @@ def test_start_watch_stop_and_find_it_saved(page: object, server: StreamlitServe
     page.get_by_role("button", name="Start training").click()
 
     # The progress bar and its text appear and move on while the job trains in the background.
-    progress = page.get_by_text(re.compile(r"Epoch \d+/20 · step \d+/46 · [\d,]+ images/s"))
+    progress = page.get_by_text(re.compile(r"Epoch \d+/20 · step \d+/46 · [\d,]+ images/s on the CPU"))
     progress.first.wait_for(timeout=60_000)
     # After the first epoch the latent scatter and the reconstructions are redrawn.
     page.get_by_text(re.compile(r"reconstructions after epoch [1-9]")).wait_for(timeout=120_000)

@@ -1,0 +1,60 @@
+"""The model picker's catalogue: lessons grouped together, each model's description shown."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.catalogue import CheckpointEntry, ModelRef, grouped_by_lesson
+from models.checkpoint import read_info
+from models.checkpoint_store import LESSON_DIR, list_checkpoints
+from models.data import Split
+
+ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+LESSONS = list_checkpoints(LESSON_DIR)
+
+
+def _entry(name: str, lesson: str) -> CheckpointEntry:
+    info = SimpleNamespace(lesson=lesson)  # grouping reads only the lesson
+    return CheckpointEntry(ModelRef(f"/{name}", 0), info, shipped=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_each_lesson_is_listed_together_and_everything_else_keeps_its_order(seed: int) -> None:
+    rng = random.Random(seed)
+    lessons = ["", "", "", "beta-VAE", "AE vs VAE", "Activations"]
+    entries = [_entry(f"m{i}", rng.choice(lessons)) for i in range(rng.randint(0, 12))]
+    grouped = grouped_by_lesson(entries)
+
+    assert sorted(e.ref.path for e in grouped) == sorted(e.ref.path for e in entries)  # nothing lost or added
+    order = [e.info.lesson for e in grouped]
+    for lesson in {lesson for lesson in order if lesson}:
+        places = [i for i, name in enumerate(order) if name == lesson]
+        assert places == list(range(places[0], places[0] + len(places))), order  # together
+        members = [e.ref.path for e in entries if e.info.lesson == lesson]
+        assert [e.ref.path for e in grouped if e.info.lesson == lesson] == members  # in their order
+        first = next(i for i, e in enumerate(entries) if e.info.lesson == lesson)
+        before = [e.ref.path for e in entries[:first] if not e.info.lesson]
+        assert all(order.index(lesson) > [g.ref.path for g in grouped].index(p) for p in before)
+    ungrouped = [e.ref.path for e in entries if not e.info.lesson]
+    assert [e.ref.path for e in grouped if not e.info.lesson] == ungrouped
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_a_lesson_model_is_labelled_by_its_lesson_and_described_in_the_sidebar(path: Path, mnist_test: Split) -> None:
+    info = read_info(path)
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
+    app.run()
+    picker = app.selectbox(key="model_path")
+    labels = [picker.format_func(option) for option in picker.options]
+    assert f"{info.lesson} › {info.title} (2-D)" in labels
+    lesson_labels = [i for i, label in enumerate(labels) if label.startswith(f"{info.lesson} › ")]
+    assert lesson_labels == list(range(lesson_labels[0], lesson_labels[-1] + 1))  # grouped in the picker
+    picker.set_value(str(path)).run()
+    assert not app.exception, [e.value for e in app.exception]
+    captions = " ".join(caption.value for caption in app.sidebar.caption)
+    assert info.description.split(":")[0].replace("-", "\\-") in captions
