@@ -2,9 +2,10 @@
 
 Students submit `JobSpec`s from their browser sessions. A single daemon worker thread, owned
 by the `JobQueue` and started with the first job, trains them one after another (see
-`app.job_runner`), because the server may have only two cores. Pages never train: they poll
-`JobSnapshot`s, frozen copies taken under the queue's lock, so a page never sees a
-half-updated job. A stopped, abandoned or diverged job keeps its last completed epoch; a job
+`app.job_runner`), because the server may have only two cores. The app's queue trains each
+job in a child process (`app.job_process`), so page reruns never wait on the training's GIL.
+Pages never train: they poll `JobSnapshot`s, frozen copies taken under the queue's lock, so a
+page never sees a half-updated job. A stopped, abandoned or diverged job keeps its last completed epoch; a job
 that completes no epoch writes nothing.
 
 A job belongs to the session that submitted it: only that session may stop it or save a copy,
@@ -26,9 +27,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from app.checkpoint_names import CheckpointNames
-from app.job_runner import SavedEpoch, run_job
+from app.job_process import run_job_in_subprocess
+from app.job_runner import JobEvents, SavedEpoch, run_job
 from app.job_spec import JobSpec, clean_title, normalise_spec
 from app.training_job import JobRecord, JobSnapshot, JobState, saved_note
 from models.checkpoint import load_checkpoint, save_checkpoint
@@ -46,10 +49,21 @@ ABANDON_HEARTBEATS = 60
 ABANDON_AFTER = HEARTBEAT_SECONDS * ABANDON_HEARTBEATS  # 2 minutes
 
 
+class JobRunner(Protocol):
+    """Trains one job to its end (`app.job_runner.run_job`, or the same in a child process)."""
+
+    def __call__(
+        self, job_id: str, spec: JobSpec, checkpoint_dir: Path, events: JobEvents,
+        data_dir: str | os.PathLike[str] | None, replay_size: int,
+    ) -> TrainingFinished: ...  # fmt: skip
+
+
 class JobQueue:
     """A FIFO of training jobs run one at a time by a daemon worker thread (see module docstring).
 
     `clock` times heartbeats only (injectable so tests need not sleep); job times are wall-clock.
+    `runner` trains a job: in the worker thread (`run_job`, the default) or in a child process
+    (`run_job_in_subprocess`, as the app's queue does).
     `data_dir` is the dataset directory (None: the models.data default). Ended jobs are kept for
     the last `keep_finished`, their replays in memory for the last `keep_replays` (older ones
     stay on disk, see `replay_path`).
@@ -67,6 +81,7 @@ class JobQueue:
         keep_replays: int = 10,
         max_active_per_owner: int = 3,
         replay_size: int = REPLAY_SAMPLE,
+        runner: JobRunner = run_job,
     ) -> None:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else user_checkpoint_dir()
         self.shipped_dir = Path(shipped_dir)
@@ -76,6 +91,7 @@ class JobQueue:
         self.keep_replays = keep_replays
         self.max_active_per_owner = max_active_per_owner
         self.replay_size = replay_size
+        self.runner = runner
         self._clock = clock
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -241,8 +257,8 @@ class JobQueue:
         """Train one job to its end; returns its final state and message (never raises)."""
         spec = job.now.spec
         try:
-            end = run_job(job.now.id, spec, self.checkpoint_dir, _QueueEvents(self, job), self.data_dir,
-                          self.replay_size)  # fmt: skip
+            end = self.runner(job.now.id, spec, self.checkpoint_dir, _QueueEvents(self, job), self.data_dir,
+                              self.replay_size)  # fmt: skip
             return self._outcome(job, end)
         except DataUnavailableError as error:  # expected offline: one line in the log, no traceback
             logger.warning("training job %s (%s) cannot start: %s", job.now.id, spec.save_name, error)
@@ -348,7 +364,7 @@ def get_queue() -> JobQueue:
     global _QUEUE
     with _QUEUE_LOCK:
         if _QUEUE is None:
-            _QUEUE = JobQueue()
+            _QUEUE = JobQueue(runner=run_job_in_subprocess)
         return _QUEUE
 
 
