@@ -122,3 +122,40 @@ def test_a_silent_server_times_out_quickly_and_creates_nothing(tmp_path: Path, m
     assert time.perf_counter() - started < 5
     assert not (tmp_path / "given").exists()
     listener.close()
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_the_idx_reader_gives_exactly_what_torchvision_reads(train: bool, mnist_test: Split) -> None:
+    from torchvision import datasets
+
+    ours = load_split("mnist", train=train)
+    theirs = datasets.MNIST(str(data.data_dir()), train=train, download=False)
+    assert torch.equal(ours.images, theirs.data.unsqueeze(1).float() / 255.0)
+    assert torch.equal(ours.labels, theirs.targets) and ours.labels.dtype == torch.int64
+
+
+def _damage(data_bytes: bytes, how: str) -> bytes:
+    return {
+        "truncated": data_bytes[: len(data_bytes) // 2],
+        "one byte longer": data_bytes + b"\x00",
+        "header only": data_bytes[:16],
+        "empty": b"",
+        "wrong type": data_bytes[:2] + b"\x0d" + data_bytes[3:],
+        "wrong dimensions": data_bytes[:3] + b"\x02" + data_bytes[4:],
+        "labels as images": (data.raw_folder("mnist") / "t10k-labels-idx1-ubyte").read_bytes(),
+    }[how]
+
+
+DAMAGES = ["truncated", "one byte longer", "header only", "empty", "wrong type", "wrong dimensions", "labels as images"]
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_damaged_raw_file_gives_a_clear_error(how: str, tmp_path: Path, mnist_test: Split) -> None:
+    folder = tmp_path / "MNIST" / "raw"
+    folder.mkdir(parents=True)
+    for name in data.RAW_FILES:
+        (folder / name).write_bytes((data.raw_folder("mnist") / name).read_bytes())
+    images = folder / "t10k-images-idx3-ubyte"
+    images.write_bytes(_damage(images.read_bytes(), how))
+    with pytest.raises(DataUnavailableError, match="could not be read: t10k-images-idx3-ubyte"):
+        load_split("mnist", train=False, root=tmp_path, download=False)
