@@ -1,13 +1,19 @@
-"""Shared fixtures: real MNIST from the configured data directory, offline-download guard."""
+"""Shared fixtures: real MNIST from the configured data directory, offline-download guard, and
+training queues that shut down after the test."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.error import URLError
 
 import pytest
 
+from app.job_queue import JobQueue
 from models.data import DataUnavailableError, Split, load_split
+
+QUEUE_SHUTDOWN_SECONDS = 120.0  # a job in a child process may be importing torch when the test ends
 
 
 def _load_or_skip(train: bool) -> Split:
@@ -39,3 +45,29 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
         raise URLError(OSError(101, "Network is unreachable"))
 
     monkeypatch.setattr(data, "_fetch", refuse)
+
+
+class FakeClock:
+    """Heartbeat time that only moves when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def make_queue(tmp_path: Path, mnist_train: Split, mnist_test: Split) -> Iterator[Callable[..., JobQueue]]:
+    """Queues saving into tmp_path, shut down after the test (MNIST loaded first, or skipped)."""
+    queues: list[JobQueue] = []
+
+    def make(**kwargs: object) -> JobQueue:
+        kwargs.setdefault("clock", FakeClock())
+        queue = JobQueue(tmp_path / "user", **kwargs)  # type: ignore[arg-type]
+        queues.append(queue)
+        return queue
+
+    yield make
+    for queue in queues:
+        queue.shutdown(timeout=QUEUE_SHUTDOWN_SECONDS)

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,20 +29,6 @@ TINY = TrainConfig(epochs=2, batch_size=64, subset=256, knn_reference=200)
 TIMEOUT = 120.0  # a child imports torch and loads MNIST before its first step
 
 
-@pytest.fixture
-def make_queue(tmp_path: Path, mnist_train: Split) -> Iterator[Callable[..., JobQueue]]:
-    queues: list[JobQueue] = []
-
-    def make(**kwargs: object) -> JobQueue:
-        queue = JobQueue(tmp_path / "user", runner=run_job_in_subprocess, **kwargs)  # type: ignore[arg-type]
-        queues.append(queue)
-        return queue
-
-    yield make
-    for queue in queues:
-        queue.shutdown(timeout=TIMEOUT)
-
-
 def _spec(name: str, training: TrainConfig = TINY, **changes: object) -> JobSpec:
     return JobSpec("dense_vae", SMALL, training, save_name=name, title=f"Job {name}", **changes)  # type: ignore[arg-type]
 
@@ -57,7 +43,7 @@ def _wait(queue: JobQueue, job_id: str, done: Callable[[JobSnapshot], bool], wha
 
 
 def test_a_job_trained_in_a_child_reports_every_event_and_saves_its_files(make_queue, mnist_test: Split) -> None:
-    queue = make_queue()
+    queue = make_queue(runner=run_job_in_subprocess)
     job = queue.submit(_spec("child"), "alice")
     done = _wait(queue, job.id, lambda j: j.state is JobState.FINISHED, "the job to finish")
 
@@ -74,7 +60,7 @@ def test_a_job_trained_in_a_child_reports_every_event_and_saves_its_files(make_q
 
 
 def test_the_same_job_gives_the_same_weights_in_a_child_and_in_a_thread(make_queue, tmp_path: Path) -> None:
-    in_child = make_queue()
+    in_child = make_queue(runner=run_job_in_subprocess)
     in_thread = JobQueue(tmp_path / "thread")
     try:
         for queue in (in_child, in_thread):
@@ -90,7 +76,7 @@ def test_the_same_job_gives_the_same_weights_in_a_child_and_in_a_thread(make_que
 
 
 def test_a_stop_reaches_the_child_and_the_last_epoch_stays_saved(make_queue) -> None:
-    queue = make_queue()
+    queue = make_queue(runner=run_job_in_subprocess)
     job = queue.submit(_spec("endless", replace(TINY, epochs=10_000)), "alice")
     _wait(queue, job.id, lambda j: len(j.epochs) >= 1, "an epoch")
     assert queue.stop(job.id, "alice")
@@ -105,12 +91,12 @@ def test_divergence_and_missing_data_end_the_job_with_their_own_messages(
     monkeypatch.setenv(MIRROR_ENV, "http://127.0.0.1:9/")  # the child inherits it: nothing listens there
     empty = tmp_path / "no_data"
     empty.mkdir()
-    queue = make_queue()
+    queue = make_queue(runner=run_job_in_subprocess)
     diverged = queue.submit(_spec("wild", replace(TINY, lr=1e9)), "alice")
     ended = _wait(queue, diverged.id, lambda j: not j.active, "the job to end")
     assert ended.state is JobState.DIVERGED and "learning rate" in ended.message
 
-    offline = make_queue(data_dir=empty)
+    offline = make_queue(runner=run_job_in_subprocess, data_dir=empty)
     job = offline.submit(_spec("nodata"), "alice")
     failed = _wait(offline, job.id, lambda j: not j.active, "the job to end")
     assert failed.state is JobState.FAILED and failed.message.startswith("Training could not start")
@@ -118,7 +104,7 @@ def test_divergence_and_missing_data_end_the_job_with_their_own_messages(
 
 
 def test_a_child_that_dies_fails_its_job_and_the_queue_goes_on(make_queue) -> None:
-    queue = make_queue()
+    queue = make_queue(runner=run_job_in_subprocess)
     doomed = queue.submit(_spec("doomed", replace(TINY, epochs=10_000)), "alice")
     after = queue.submit(_spec("after"), "alice")
     _wait(queue, doomed.id, lambda j: len(j.epochs) >= 1, "an epoch")

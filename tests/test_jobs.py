@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -21,38 +21,13 @@ from models.data import Split, raw_folder
 from models.engine import TrainConfig
 from models.registry import get_model
 from models.replay import load_replay
+from tests.conftest import FakeClock
 
 SMALL = DenseConfig(hidden=(32,))
 TINY = TrainConfig(epochs=2, batch_size=64, subset=256, knn_reference=200)  # 4 steps per epoch
 ENDLESS = replace(TINY, epochs=10_000)  # stopped by the test after an epoch or more
 LONG_EPOCH = TrainConfig(epochs=1, batch_size=2, subset=20_000, knn_reference=200)  # ~10_000 steps: stopped mid-epoch
 TIMEOUT = 60.0
-
-
-class FakeClock:
-    """Heartbeat time that only moves when a test moves it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def make_queue(tmp_path: Path, mnist_train: Split, mnist_test: Split) -> Iterator[Callable[..., JobQueue]]:
-    """Queues saving into tmp_path, shut down after the test (MNIST loaded first, or skipped)."""
-    queues: list[JobQueue] = []
-
-    def make(**kwargs: object) -> JobQueue:
-        kwargs.setdefault("clock", FakeClock())
-        queue = JobQueue(tmp_path / "user", **kwargs)  # type: ignore[arg-type]
-        queues.append(queue)
-        return queue
-
-    yield make
-    for queue in queues:
-        queue.shutdown(timeout=TIMEOUT)
 
 
 def _spec(name: str, training: TrainConfig = TINY, **changes: object) -> JobSpec:

@@ -7,6 +7,7 @@ tool. Chromium comes from the system (Debian's package; `LATENT_CHROMIUM` overri
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import socket
@@ -37,7 +38,8 @@ def free_port() -> int:
 class StreamlitServer:
     """`streamlit run streamlit_app.py` on a free port, as Streamlit's own e2e suite starts it."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, root: Path = REPO_ROOT, keep_output: bool = True) -> None:
+        """Start it in `root` with `env` added; `keep_output=False` discards its log (for long runs)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -47,8 +49,8 @@ class StreamlitServer:
         ]  # fmt: skip
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            command, cwd=root, env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self._wait_healthy()
 
@@ -115,6 +117,38 @@ def plot_point(page: object, px: float, py: float) -> tuple[float, float] | None
     """The latent point under page pixel (px, py), or None outside the plot area."""
     point = page.evaluate(PLANE_POINT_JS, [px, py, False])
     return None if point is None else tuple(point)
+
+
+def draw_strokes(page: object, points: list[tuple[float, float]], steps: int = 24) -> None:
+    """Draw through `points` (fractions of the canvas: 0, 0 top left) on the Draw page's canvas,
+    in small mouse moves as a hand would, and wait until the drawing is encoded."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+
+    def move(x: float, y: float) -> None:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+
+    move(*points[0])
+    page.mouse.down()
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
+        for step in range(1, steps + 1):
+            move(ax + (bx - ax) * step / steps, ay + (by - ay) * step / steps)
+    page.mouse.up()
+    page.get_by_text("Encoded at").wait_for(timeout=60_000)
+    wait_idle(page)
+
+
+def hover_centre(page: object, selector: str, timeout_ms: int = 30_000) -> None:
+    """Move the mouse to the middle of the first element matching `selector`, once it is there."""
+    element = page.locator(selector).first
+    element.wait_for(timeout=timeout_ms)
+    box = element.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+ONE = [(0.5, 0.15), (0.55, 0.85)]  # a slightly slanted vertical stroke
+SEVEN = [(0.25, 0.22), (0.75, 0.22), (0.45, 0.85)]  # a top bar, then a diagonal down to the left
 
 
 def set_number(page: object, label: str, value: int) -> None:

@@ -8,15 +8,17 @@ writes PNGs to docs/screenshots/.
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import tempfile
 from pathlib import Path
 
 from tools.browser import (
     CHROMIUM_ARGS,
+    SEVEN,
     StreamlitServer,
     chromium_path,
+    draw_strokes,
+    hover_centre,
     open_page,
     screen_point,
     wait_for_plane,
@@ -50,30 +52,13 @@ def interpolate(page: object, url: str) -> None:
 
 def draw(page: object, url: str) -> None:
     open_page(page, f"{url}/draw")
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=60_000)
-    box = canvas.bounding_box()
-    # A "7": a top bar, then a diagonal down to the left.
-    points = [(0.25, 0.22), (0.75, 0.22), (0.45, 0.85)]
-    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
-    page.mouse.down()
-    for (ax, ay), (bx, by) in itertools.pairwise(points):
-        for i in range(1, 16):
-            t = i / 15
-            x, y = ax + (bx - ax) * t, ay + (by - ay) * t
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-    page.mouse.up()
-    page.get_by_text("Encoded at").wait_for(timeout=60_000)
-    wait_idle(page)
+    draw_strokes(page, SEVEN, steps=15)
 
 
 def sample(page: object, url: str) -> None:
     open_page(page, f"{url}/sample")
     wait_for_plane(page)
-    diamond = page.locator(".lp-overlay [data-sample='2']")
-    diamond.wait_for(timeout=30_000)
-    box = diamond.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover_centre(page, ".lp-overlay [data-sample='2']")
 
 
 def train(page: object, url: str) -> None:

@@ -73,7 +73,6 @@ from tools.browser import (
     REPO_ROOT,
     StreamlitServer,
     chromium_path,
-    free_port,
     open_page,
     screen_point,
     wait_for_plane,
@@ -114,24 +113,6 @@ def snapshot_tree(destination: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     return destination
-
-
-class SnapshotServer(StreamlitServer):
-    """`streamlit run streamlit_app.py` in a copy of the tree, started as tools.browser starts it."""
-
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-            "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-        ]  # fmt: skip
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command, cwd=root, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        self._wait_healthy()
 
 
 def cpu_seconds(pid: int, tid: int | None = None) -> float:
@@ -581,7 +562,7 @@ def main() -> int:
     env = {"LATENT_USER_CHECKPOINTS": str(user_dir), "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(args.ttl)}
     root = REPO_ROOT if args.in_place else snapshot_tree(scratch / "tree")
     began = time.perf_counter()
-    server = StreamlitServer(env=env) if args.in_place else SnapshotServer(root, env)
+    server = StreamlitServer(env=env) if args.in_place else StreamlitServer(env, root=root, keep_output=False)
     figures: dict = {"args": {k: v for k, v in vars(args).items() if k != "json"}, "cpu_count": os.cpu_count(),
                      "server_root": str(root),
                      "startup_healthy_s": round(time.perf_counter() - server.started, 2)}  # fmt: skip

@@ -11,7 +11,16 @@ import torch
 from models.checkpoint import load_checkpoint
 from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
-from tools.browser import StreamlitServer, open_page, screen_point, wait_for_plane, wait_idle
+from tools.browser import (
+    ONE,
+    StreamlitServer,
+    draw_strokes,
+    hover_centre,
+    open_page,
+    screen_point,
+    wait_for_plane,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 DEFAULT_MODEL = CHECKPOINT_DIR / "dense_vae_2d.safetensors"
@@ -227,17 +236,7 @@ def test_clicks_set_a_then_b_and_the_path_follows(page: object, server: Streamli
 
 def test_drawing_a_stroke_places_it_on_the_plane(page: object, server: StreamlitServer) -> None:
     open_page(page, f"{server.url}/draw")
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=60_000)
-    box = canvas.bounding_box()
-    cx, top = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15
-    page.mouse.move(cx, top)
-    page.mouse.down()
-    for step in range(1, 25):  # a slightly slanted vertical stroke: a "1"
-        page.mouse.move(cx + step * 1.2, top + step * box["height"] * 0.7 / 24)
-    page.mouse.up()
-    page.get_by_text("Encoded at").wait_for(timeout=60_000)
-    wait_idle(page)
+    draw_strokes(page, ONE)
     encoded = Z_TEXT.search(page.get_by_text("Encoded at").inner_text())
     you = page.locator("[data-testid=plane-you]")
     you.wait_for(timeout=30_000)
@@ -254,10 +253,7 @@ def test_drawing_a_stroke_places_it_on_the_plane(page: object, server: Streamlit
 def test_hovering_a_sample_diamond_highlights_its_image(page: object, server: StreamlitServer) -> None:
     open_page(page, f"{server.url}/sample")
     wait_for_plane(page)
-    first = page.locator(".lp-overlay [data-sample='0']")
-    first.wait_for(timeout=30_000)
-    box = first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover_centre(page, ".lp-overlay [data-sample='0']")
     page.wait_for_selector(".lp-samples canvas[data-sample='0'].lp-highlight", timeout=5_000)
     page.locator(".lp-samples canvas[data-sample='3']").hover()
     page.wait_for_function(

@@ -14,7 +14,7 @@ from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
 from models.metrics import encode_all, reconstruction_errors
 from tests.test_denoising import _denoising_model
-from tools.browser import StreamlitServer, open_page, screen_point, wait_for_plane, wait_idle
+from tools.browser import ONE, StreamlitServer, draw_strokes, open_page, screen_point, wait_for_plane, wait_idle
 
 pytestmark = pytest.mark.e2e
 PLANE = "document.querySelector('.lp-root[data-ready=true]').parentElement.__latentPlane"
@@ -61,17 +61,7 @@ def test_a_denoising_model_puts_noise_on_the_drawing(page: object, server: Strea
                                                      mnist_test: Split) -> None:  # fmt: skip
     _denoising_model(user_checkpoints, "gaussian")
     open_page(page, f"{server.url}/draw?model=denoising_gaussian")
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=60_000)
-    box = canvas.bounding_box()
-    cx, top = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15
-    page.mouse.move(cx, top)
-    page.mouse.down()
-    for step in range(1, 25):  # a "1"
-        page.mouse.move(cx + step, top + step * box["height"] * 0.7 / 24)
-    page.mouse.up()
-    page.get_by_text("Encoded at").wait_for(timeout=60_000)
-    wait_idle(page)
+    draw_strokes(page, ONE)
     page.get_by_text("what the model sees: with Gaussian noise, standard deviation 0.4").wait_for(timeout=10_000)
     before = page.get_by_text("Encoded at").inner_text()
     # No noise: the drawing as it is, encoded elsewhere.
