@@ -15,6 +15,7 @@ from models.checkpoint_store import SHIPPED_DIRS, list_checkpoints
 from models.data import DATA_DIR_ENV, DataUnavailableError, load_split
 from models.engine import TrainConfig, configure_torch, evaluation_splits
 from models.metrics import EvalMetrics, compute_metrics
+from models.text import DefaultsFormatter
 
 MARKDOWN_COLUMNS = (
     "file", "model", "epochs", "reconstruction", "KL", "ELBO", "MSE per pixel", "k-NN accuracy", "k-NN reference",
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m models.evaluate",
         description="Evaluate checkpoints on their test set.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsFormatter,
     )
     parser.add_argument(
         "paths", nargs="*", help="checkpoint files (default: every file in checkpoints/ and checkpoints/lessons/)"

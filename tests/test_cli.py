@@ -153,6 +153,14 @@ def test_help_states_each_default_once() -> None:
     assert "(default: dense_vae_2d)" in text and "--overwrite" in text
 
 
+def test_evaluate_help_states_each_default_once() -> None:
+    result = subprocess.run([sys.executable, "-m", "models.evaluate", "--help"], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 0 and "(default: None)" not in text and "(default: False)" not in text
+    assert text.count("(default:") == 2  # the paths and the data directory, each once
+
+
 def test_a_data_dir_pointed_at_the_raw_files_says_which_folder_to_use(tmp_path: Path, mnist_train: Split) -> None:
     raw = data_dir() / "MNIST" / "raw"
     result = _run_cli(*TINY_RUN, "--data-dir", str(raw), "--out", str(tmp_path / "x"))
