@@ -26,7 +26,7 @@ def upscale(image: torch.Tensor | np.ndarray, scale: int = DISPLAY_SCALE) -> Ima
 
 def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")  # optimize=True took 9x longer (1.8 ms a strip) to save 5 % of the bytes
     return buffer.getvalue()
 
 

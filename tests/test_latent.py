@@ -186,6 +186,17 @@ def test_nearest_matches_brute_force() -> None:
     assert nearest(codes, codes[42], 1).indices.tolist() == [42]
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_nearest_breaks_ties_by_index_like_a_full_stable_sort(seed: int) -> None:
+    gen = _generator(seed)
+    codes = torch.randint(-3, 4, (500, 2), generator=gen).float()  # a coarse grid: many equal distances
+    point = torch.randint(-2, 3, (2,), generator=gen).float()
+    distances = torch.linalg.vector_norm(codes - point, dim=1)
+    for k in (1, 5, 9, 50, 500, 600):
+        expected = torch.sort(distances, stable=True).indices[:k]
+        assert torch.equal(nearest(codes, point, k).indices, expected), k
+
+
 def test_bounds_cover_the_points_robustly() -> None:
     points = torch.randn(5000, 2, generator=_generator(7)) * torch.tensor([1.0, 5.0])
     points[:3] = torch.tensor([[1e6, -1e6], [-1e6, 1e6], [float("nan"), 0.0]])  # outliers and garbage
