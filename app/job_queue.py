@@ -27,11 +27,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
 from app.checkpoint_names import CheckpointNames
 from app.job_process import run_job_in_subprocess
-from app.job_runner import JobEvents, SavedEpoch, run_job
+from app.job_runner import JobRunner, SavedEpoch, run_job
 from app.job_spec import JobSpec, clean_title, normalise_spec
 from app.training_job import JobRecord, JobSnapshot, JobState, saved_note
 from models.checkpoint import load_checkpoint, save_checkpoint
@@ -47,15 +46,6 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
 ABANDON_HEARTBEATS = 60
 ABANDON_AFTER = HEARTBEAT_SECONDS * ABANDON_HEARTBEATS  # 2 minutes
-
-
-class JobRunner(Protocol):
-    """Trains one job to its end (`app.job_runner.run_job`, or the same in a child process)."""
-
-    def __call__(
-        self, job_id: str, spec: JobSpec, checkpoint_dir: Path, events: JobEvents,
-        data_dir: str | os.PathLike[str] | None, replay_size: int,
-    ) -> TrainingFinished: ...  # fmt: skip
 
 
 class JobQueue:

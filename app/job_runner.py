@@ -42,6 +42,15 @@ class JobEvents(Protocol):
     def should_stop(self) -> bool: ...
 
 
+class JobRunner(Protocol):
+    """Trains one job to its end (`app.job_runner.run_job`, or the same in a child process)."""
+
+    def __call__(
+        self, job_id: str, spec: JobSpec, checkpoint_dir: Path, events: JobEvents,
+        data_dir: str | os.PathLike[str] | None, replay_size: int,
+    ) -> TrainingFinished: ...  # fmt: skip
+
+
 def run_job(
     job_id: str,
     spec: JobSpec,

@@ -12,7 +12,7 @@ from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from models.decoder_export import MAGIC as PACK_MAGIC
-from tools.streamlit_client import (
+from tools.streamlit_messages import (
     MAGIC,
     MessageCache,
     element_widget,

@@ -28,9 +28,10 @@ Figures:
   browser does, stopped with its Stop button after the last phase): clicks, clicks/s, click to
   script finished p50/p95/max, errors (an exception shown, a run without the new selection,
   a timeout, a closed socket), server CPU per click (the server process less the training
-  thread, less the idle rate measured just before with the sessions open), the share of a core
-  the training thread got, the server's RSS before the sessions open, with them open, and after
-  they close, and RSS per session.
+  job when it runs in a thread of the server, less the idle rate measured just before with the
+  sessions open), the share of a core the training job got (the app trains in a child
+  process), the server's RSS before the sessions open, with them open, and after they close,
+  and RSS per session.
 - sessions coming and going (--churn cycles of --burst sessions that open the page, click for
   a few seconds and close): the server's RSS after each cycle.
 
@@ -63,6 +64,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -77,14 +79,8 @@ from tools.browser import (
     screen_point,
     wait_for_plane,
 )
-from tools.streamlit_client import (
-    BrowserSession,
-    RunResult,
-    fetch_bytes,
-    message_shape,
-    read_packed_arrays,
-    user_key,
-)
+from tools.streamlit_client import BrowserSession
+from tools.streamlit_messages import RunResult, fetch_bytes, message_shape, read_packed_arrays, user_key
 
 SLOW, FAST = (1.5, 4.5), (0.2, 0.6)  # seconds a student thinks between clicks
 EMPTY_SPOT_SHARE = 0.2  # clicks on an empty spot of the plane (no test image), the rest on a dot
@@ -125,8 +121,23 @@ def cpu_seconds(pid: int, tid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def thread_cpu(pid: int) -> dict[int, float]:
-    return {int(tid): cpu_seconds(pid, int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+class Task(NamedTuple):
+    """Where a training job runs: a child process of the server (tid None), or one of its threads."""
+
+    pid: int
+    tid: int | None
+
+
+def task_cpu(server_pid: int) -> dict[Task, float]:
+    """CPU seconds of each thread of the server and of each of its child processes."""
+    tasks = {
+        Task(server_pid, int(tid)): cpu_seconds(server_pid, int(tid)) for tid in os.listdir(f"/proc/{server_pid}/task")
+    }
+    for tid in os.listdir(f"/proc/{server_pid}/task"):
+        with contextlib.suppress(FileNotFoundError):
+            for child in Path(f"/proc/{server_pid}/task/{tid}/children").read_text().split():
+                tasks[Task(int(child), None)] = cpu_seconds(int(child))
+    return tasks
 
 
 def rss_mib(pid: int) -> float:
@@ -241,17 +252,20 @@ class Context:
     server: StreamlitServer
     plane: Plane
     args: argparse.Namespace
-    training_tid: int | None = None
+    training: Task | None = None  # the training job's process or thread, while one runs
 
     @property
     def pid(self) -> int:
         return self.server.process.pid
 
     def server_cpu(self) -> tuple[float, float]:
-        """CPU seconds of the server, and of its training thread (0 when none)."""
+        """CPU seconds of the server (a training thread included), and of the training job (0 when none)."""
         total = cpu_seconds(self.pid)
-        training = cpu_seconds(self.pid, self.training_tid) if self.training_tid else 0.0
-        return total, training
+        if self.training is None:
+            return total, 0.0
+        training = cpu_seconds(*self.training)
+        # A job in a child process is not in the server's own figure: add it, so the caller can take it off.
+        return (total if self.training.tid is not None else total + training), training
 
 
 async def settle_after_close(ctx: Context) -> float:
@@ -301,7 +315,7 @@ async def phase(
     await close_sessions(sessions)
     rss_after = await settle_after_close(ctx)
     return {
-        "students": students, "think_s": list(think), "training": ctx.training_tid is not None,
+        "students": students, "think_s": list(think), "training": ctx.training is not None,
         "kind": "click" if change else "rerun without change",
         "clicks": tally.count, "clicks_per_s": round(tally.count / elapsed, 2),
         "ms_p50": ms(percentile(tally.times, 0.5)), "ms_p95": ms(percentile(tally.times, 0.95)),
@@ -312,7 +326,7 @@ async def phase(
         "server_cpu_ms_per_click": ms((serving - idle_rate * elapsed) / clicks),
         "server_cpu_ms_per_click_gross": ms(serving / clicks),
         "server_idle_cpu_s_per_s": round(idle_rate, 3),
-        "training_thread_cores": round((train2 - train1) / elapsed, 2) if ctx.training_tid else None,
+        "training_thread_cores": round((train2 - train1) / elapsed, 2) if ctx.training else None,
         "client_cpu_s_per_s": round(client_cpu / elapsed, 2) if live else None,
         "rss_mib_before": round(rss_before, 1), "rss_mib_open": round(rss_open, 1),
         "rss_mib_after_close": round(rss_after, 1),
@@ -360,32 +374,32 @@ async def start_training(ctx: Context) -> BrowserSession:
     opened = await trainer.open()
     if not opened.ok:
         raise RuntimeError(f"the Train page did not open: {opened}")
-    threads = set(thread_cpu(ctx.pid))
+    tasks = set(task_cpu(ctx.pid))
     await trainer.set_values({"train_epochs": TRAIN_EPOCHS, "train_name": f"bench_load_{os.getpid()}"})
     started = await trainer.press("train_start")
     if not started.ok:
         raise RuntimeError(f"pressing Start failed: {started}")
     await asyncio.sleep(4.0)  # the job loads the data and starts its steps
-    before = thread_cpu(ctx.pid)
+    before = task_cpu(ctx.pid)
     await asyncio.sleep(2.0)
-    after = thread_cpu(ctx.pid)
-    new = {tid: after[tid] - before.get(tid, 0.0) for tid in after if tid not in threads}
+    after = task_cpu(ctx.pid)
+    new = {task: after[task] - before.get(task, 0.0) for task in after if task not in tasks}
     if not new or max(new.values()) < 0.2:
-        raise RuntimeError("no training thread is busy after Start (is the training data there?)")
-    ctx.training_tid = max(new, key=new.get)
+        raise RuntimeError("no new thread or child process is busy after Start (is the training data there?)")
+    ctx.training = max(new, key=new.get)
     return trainer
 
 
 async def stop_training(ctx: Context, trainer: BrowserSession) -> bool:
-    """Press the live panel's Stop; True when the training thread went quiet."""
+    """Press the live panel's Stop; True when the training job went quiet."""
     with contextlib.suppress(KeyError):
         await trainer.press("train_live_stop")
     await asyncio.sleep(3.0)
-    tid, ctx.training_tid = ctx.training_tid, None
-    busy = cpu_seconds(ctx.pid, tid)
+    task, ctx.training = ctx.training, None
+    busy = cpu_seconds(*task)
     await asyncio.sleep(1.0)
     await trainer.close()
-    return cpu_seconds(ctx.pid, tid) - busy < 0.5
+    return cpu_seconds(*task) - busy < 0.5  # a finished child reads 0
 
 
 # --- the browser check --------------------------------------------------------------------------
