@@ -1,4 +1,5 @@
-"""The model picker's catalogue: lessons grouped together, each model's description shown."""
+"""The model picker's catalogue and the model card: lessons grouped together, each model's
+description shown, epochs counted in words."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.catalogue import CheckpointEntry, ModelRef, grouped_by_lesson
-from models.checkpoint import read_info
-from models.checkpoint_store import LESSON_DIR, list_checkpoints
+from models.checkpoint import CheckpointInfo, read_info, save_checkpoint
+from models.checkpoint_store import LESSON_DIR, USER_DIR_ENV, list_checkpoints
+from models.config import DenseConfig
 from models.data import Split
+from models.registry import get_model
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 LESSONS = list_checkpoints(LESSON_DIR)
@@ -50,7 +53,7 @@ def test_a_lesson_model_is_labelled_by_its_lesson_and_described_in_the_sidebar(p
     app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
     app.run()
     picker = app.selectbox(key="model_path")
-    labels = [picker.format_func(option) for option in picker.options]
+    labels = list(picker.options)  # as the picker shows them
     assert f"{info.lesson} › {info.title} (2-D)" in labels
     lesson_labels = [i for i, label in enumerate(labels) if label.startswith(f"{info.lesson} › ")]
     assert lesson_labels == list(range(lesson_labels[0], lesson_labels[-1] + 1))  # grouped in the picker
@@ -58,3 +61,20 @@ def test_a_lesson_model_is_labelled_by_its_lesson_and_described_in_the_sidebar(p
     assert not app.exception, [e.value for e in app.exception]
     captions = " ".join(caption.value for caption in app.sidebar.caption)
     assert info.description.split(":")[0].replace("-", "\\-") in captions
+
+
+@pytest.mark.parametrize(
+    ("epochs", "shown"), [(1, "1 epoch on mnist"), (2, "2 epochs on mnist"), (0, "0 epochs on mnist")]
+)
+def test_the_model_card_counts_epochs_in_words(
+    epochs: int, shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mnist_test: Split
+) -> None:
+    config = DenseConfig(latent_dim=2, hidden=(16,))
+    info = CheckpointInfo(model="dense_ae", config=config, title="Counted", epochs=epochs)
+    save_checkpoint(tmp_path / "counted", get_model("dense_ae", config), info)
+    monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
+    app.query_params["model"] = "counted"
+    app.run()
+    card = app.sidebar.markdown[0].value
+    assert shown in card and "1 epochs" not in card, card

@@ -158,6 +158,21 @@ def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, se
     _encoded_after(page, uploaded)
 
 
+def test_a_bad_upload_names_its_file_as_text_and_loads_nothing(
+    page: object, server: StreamlitServer, counting_host: tuple[str, list[str]]
+) -> None:
+    host, requests = counting_host
+    name = f"**bold** ![x]({host}/tracker.png) :red[big].png"
+    open_page(page, f"{server.url}/draw")
+    page.get_by_role("tab", name="Upload an image").click()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        {"name": name, "mimeType": "image/png", "buffer": b"not a picture at all"}
+    )
+    page.get_by_text(f"{name}: ", exact=False).first.wait_for(timeout=30_000)  # the name verbatim, not markdown
+    page.wait_for_timeout(1000)
+    assert requests == [], "a file name made the browser fetch a remote image"
+
+
 def test_a_server_killed_mid_epoch_keeps_the_last_epoch_and_leaves_no_litter(
     browser: object, tmp_path: Path, mnist_test: object
 ) -> None:
