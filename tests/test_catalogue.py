@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import markdown
 from app.catalogue import CheckpointEntry, ModelRef, grouped_by_lesson
 from models.checkpoint import CheckpointInfo, read_info, save_checkpoint
 from models.checkpoint_store import LESSON_DIR, USER_DIR_ENV, list_checkpoints
@@ -60,7 +61,7 @@ def test_a_lesson_model_is_labelled_by_its_lesson_and_described_in_the_sidebar(p
     picker.set_value(str(path)).run()
     assert not app.exception, [e.value for e in app.exception]
     captions = " ".join(caption.value for caption in app.sidebar.caption)
-    assert info.description.split(":")[0].replace("-", "\\-") in captions
+    assert markdown.escape(info.description) in captions  # shown as plain text
 
 
 @pytest.mark.parametrize(
