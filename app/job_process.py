@@ -51,7 +51,7 @@ def run_job_in_subprocess(
         args=(job_id, spec, Path(checkpoint_dir), None if data_dir is None else str(data_dir), replay_size,
               messages, stop),
         name=f"training-{job_id}",
-        daemon=True,  # never outlives the server
+        daemon=True,  # ended when the server exits; a killed server is noticed by the child (should_stop)
     )  # fmt: skip
     child.start()
     try:
@@ -92,6 +92,7 @@ class _ChildEvents:
 
     def __init__(self, messages: Any, stop: Any) -> None:
         self.messages, self.stop = messages, stop
+        self.parent = os.getppid()
 
     def started(self, replay: Replay) -> None:
         _send(self.messages, "started", replay)
@@ -103,6 +104,8 @@ class _ChildEvents:
         _send(self.messages, "saved", epoch)
 
     def should_stop(self) -> bool:
+        if os.getppid() != self.parent:  # the server was killed: end now, writing nothing more
+            os._exit(0)
         return self.stop.is_set()
 
 

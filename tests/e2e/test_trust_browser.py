@@ -190,8 +190,12 @@ def test_a_server_killed_mid_epoch_keeps_the_last_epoch_and_leaves_no_litter(
     finally:
         context.close()
     saved = folder / "killed_run.safetensors"
+    time.sleep(1.0)  # the training process notices at its next step that its server is gone
+    written = saved.stat().st_mtime_ns
     epochs = load_checkpoint(saved).info.epochs
     assert epochs >= 1
+    time.sleep(6.0)  # an epoch here takes about two seconds: an orphaned trainer would have saved again
+    assert saved.stat().st_mtime_ns == written and load_checkpoint(saved).info.epochs == epochs
     # What a kill during the write itself leaves (simulated: the moment is too short to hit).
     litter = folder / ".killed_run.safetensors.x1y2z3.tmp"
     litter.write_bytes(os.urandom(4096))
