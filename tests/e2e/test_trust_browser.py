@@ -14,7 +14,16 @@ import pytest
 from PIL import Image, ImageDraw
 
 from models.checkpoint import load_checkpoint
-from tools.browser import StreamlitServer, open_page, serving, set_number, set_text, wait_for_plane, wait_idle
+from tools.browser import (
+    StreamlitServer,
+    draw_strokes,
+    open_page,
+    serving,
+    set_number,
+    set_text,
+    wait_for_plane,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -100,16 +109,6 @@ def test_the_app_loads_nothing_from_other_hosts_and_stays_light_in_dark_mode(
         context.close()
 
 
-def _stroke(page: object, canvas: object, points: list[tuple[float, float]]) -> None:
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
-    page.mouse.down()
-    for x, y in points[1:]:
-        for _ in range(3):
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=4)
-    page.mouse.up()
-
-
 def _encoded(page: object) -> str:
     page.get_by_text("Encoded at").wait_for(timeout=60_000)
     wait_idle(page)
@@ -130,9 +129,8 @@ def _encoded_after(page: object, before: str) -> str:
 
 def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, server: StreamlitServer) -> None:
     open_page(page, f"{server.url}/draw")
+    draw_strokes(page, [(0.5, 0.15), (0.52, 0.85)], steps=12)  # a "1"
     canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=60_000)
-    _stroke(page, canvas, [(0.5, 0.15), (0.52, 0.85)])  # a "1"
     drawn = _encoded(page)
 
     page.get_by_role("tab", name="Upload an image").click()
@@ -154,7 +152,7 @@ def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, se
         " for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n; }"
     )
     assert strokes > 500, "the drawing is still on the canvas after switching tabs"
-    _stroke(page, canvas, [(0.3, 0.5), (0.7, 0.5)])  # a new stroke makes the drawing the input again
+    draw_strokes(page, [(0.3, 0.5), (0.7, 0.5)], steps=12)  # a new stroke makes the drawing the input again
     _encoded_after(page, uploaded)
 
 
