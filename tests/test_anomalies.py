@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -40,7 +41,8 @@ def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Spl
                                      mnist_test.images, "mse").numpy()  # fmt: skip
     # The browser gets the errors of every test image, in test-set order, as float32.
     url = _plane(app)["errors"]
-    sent = np.frombuffer((REPO_ROOT / "static" / "cache" / url.rsplit("/", 1)[1]).read_bytes(), dtype="<f4")
+    stored = (REPO_ROOT / "static" / "cache" / url.rsplit("/", 1)[1]).read_bytes()
+    sent = np.frombuffer(gzip.decompress(stored), dtype="<f4")  # published gzipped, as the page reads it
     np.testing.assert_allclose(sent, expected, rtol=1e-5, atol=1e-7)
     # The twelve worst, each with its label and error.
     assert "The test images it reconstructs worst" in [s.value for s in app.subheader]
@@ -59,7 +61,7 @@ def test_turning_it_off_colours_by_digit_again(mnist_test: Split) -> None:
     assert "err" not in app.query_params
     assert "The test images it reconstructs worst" not in [s.value for s in app.subheader]
     app.toggle(key="explore_colour_by_error").set_value(True).run()
-    assert app.query_params["err"] == "1" and _plane(app)["errors"].endswith(".bin")
+    assert app.query_params["err"] == "1" and _plane(app)["errors"].endswith(".bin.gz")
 
 
 def test_a_bad_err_value_is_ignored_with_a_notice(mnist_test: Split) -> None:

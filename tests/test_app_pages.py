@@ -56,7 +56,7 @@ def test_every_page_renders_on_every_shipped_model(page: str, model: str, mnist_
     assert app.title, "every page has a title"
     plane = plane_data(app)
     assert plane["mode"] == page.removeprefix("pages/").removesuffix(".py")
-    assert plane["model"]["url"].startswith("app/static/cache/") and plane["assets"]["plotly"].endswith(".js")
+    assert plane["model"]["url"].startswith("app/static/cache/") and plane["assets"]["plotly"].endswith(".js.gz")
 
 
 def test_model_switch_updates_the_sidebar_card(mnist_test: Split) -> None:

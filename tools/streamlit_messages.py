@@ -8,6 +8,7 @@ sent and when.
 
 from __future__ import annotations
 
+import gzip
 import json
 import struct
 import urllib.parse
@@ -217,6 +218,8 @@ def read_packed_arrays(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarra
 
 
 def fetch_bytes(base_url: str, relative: str, timeout: float = 60.0) -> bytes:
-    """A file the page refers to by a relative URL (as the browser resolves it against the page)."""
+    """A file the page refers to by a relative URL (as the browser resolves it against the page),
+    decompressed if it was published gzipped (`.gz`), as the page does."""
     with urllib.request.urlopen(urllib.parse.urljoin(base_url.rstrip("/") + "/", relative), timeout=timeout) as r:
-        return r.read()
+        body = r.read()
+    return gzip.decompress(body) if relative.endswith(".gz") else body

@@ -34,12 +34,20 @@ function absolute(url) {
   return new URL(url, document.baseURI).href;
 }
 
+// A published file's body. The large ones are published gzipped (`.gz`, see
+// app/static_assets.py) and decompressed here, so the server never compresses them per request.
+async function fetchBody(url) {
+  const response = await fetch(absolute(url));
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return url.endsWith(".gz") ? new Response(response.body.pipeThrough(new DecompressionStream("gzip"))) : response;
+}
+
 // plotly.js from the installed plotly package, loaded once per page. It is evaluated with a
 // `module` in scope, so it hands itself over instead of relying on a global; the `window.Plotly`
 // it sets anyway is put back as it was (Streamlit's own charts may have set one).
 function loadPlotly(url) {
   return once(url, async () => {
-    const code = await (await fetch(absolute(url))).text();
+    const code = await (await fetchBody(url)).text();
     const had = Object.prototype.hasOwnProperty.call(window, "Plotly"), previous = window.Plotly;
     const module = { exports: {} };
     new Function("module", "exports", code)(module, module.exports);
@@ -51,18 +59,18 @@ function loadPlotly(url) {
 
 function loadModel(url) {
   return once(url, async () => {
-    const buffer = await (await fetch(absolute(url))).arrayBuffer();
+    const buffer = await (await fetchBody(url)).arrayBuffer();
     const { header, arrays } = parseAsset(buffer);
     return { header, arrays, buffer, decoder: createDecoder(header, arrays.weights) };
   });
 }
 
 function loadImages(url) {
-  return once(url, async () => new Uint8Array(await (await fetch(absolute(url))).arrayBuffer()));
+  return once(url, async () => new Uint8Array(await (await fetchBody(url)).arrayBuffer()));
 }
 
 function loadErrors(url) {
-  return once(url, async () => new Float32Array(await (await fetch(absolute(url))).arrayBuffer()));
+  return once(url, async () => new Float32Array(await (await fetchBody(url)).arrayBuffer()));
 }
 
 // The plane's own URL parameters, re-applied to any address Streamlit sets for the same page.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import re
+import urllib.request
 
 import numpy as np
 import pytest
@@ -307,3 +309,17 @@ def test_zoom_and_hidden_digits_survive_reruns(page: object, server: StreamlitSe
     page.wait_for_timeout(500)
     assert page.evaluate(f"() => {PLANE}.frame().x") == pytest.approx(view, abs=1e-3)  # 4 decimals in the URL
     assert page.evaluate(f"() => {PLANE}.gd.data[1].visible") == "legendonly"
+
+
+def test_the_large_files_are_served_as_gzip_and_never_compressed_again(page: object, server: StreamlitServer) -> None:
+    open_page(page, server.url)
+    wait_for_plane(page)
+    urls = page.evaluate("() => performance.getEntriesByType('resource').map((r) => r.name)")
+    published = [url for url in urls if "/app/static/cache/" in url and url.endswith(".gz")]
+    assert any("plotly" in url for url in published) and any(".bin.gz" in url for url in published), urls
+    for url in published:
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers.get("Content-Type") == "application/gzip", url
+            assert response.headers.get("Content-Encoding") is None, url  # sent as stored: no gzip per request
+            gzip.decompress(response.read())  # and it is a whole gzip file
