@@ -107,11 +107,14 @@ def hover_messages(page: object, frames: dict, moves: int) -> tuple[int, int]:
     return during, len(frames["sent"]) - start
 
 
-def clicks(page: object, count: int) -> tuple[list[float], list[float], list[float]]:
+def clicks(page: object, count: int) -> tuple[list[float], list[float], list[float], int]:
     """Click points across the plot: ms to marker and image, to the server's panel; and a reference
-    round trip (the same point clicked again: the server redraws a panel it already had)."""
+    round trip (the same point clicked again: the server redraws a panel it already had). Also how
+    many clicks were missed: no panel with that point within 30 s (reported, not fatal)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     x0, y0, w, h = plot_box(page)
-    local, panel, reference = [], [], []
+    local, panel, reference, missed = [], [], [], 0
     for i in range(count):
         x, y = x0 + w * (0.15 + 0.7 * ((i * 0.37) % 1)), y0 + h * (0.15 + 0.7 * ((i * 0.61) % 1))
         for times in (panel, reference):
@@ -120,12 +123,16 @@ def clicks(page: object, count: int) -> tuple[list[float], list[float], list[flo
             page.evaluate(CLICK_WATCH_JS)
             page.mouse.move(x, y)
             page.mouse.click(x, y)
-            page.wait_for_function("() => window.__clicked && window.__clicked.panel", timeout=30_000)
+            try:
+                page.wait_for_function("() => window.__clicked && window.__clicked.panel", timeout=30_000)
+            except PlaywrightTimeout:
+                missed += 1
+                continue
             result = page.evaluate("() => window.__clicked")
             times.append(result["panel"])
             if times is panel:
                 local.append(result["marker"])
-    return local, panel, reference
+    return local, panel, reference, missed
 
 
 # Times one click: to the marker drawn and the image painted (the plane's own work), and to the
@@ -290,7 +297,7 @@ def main() -> int:
             figures["hover_dense_vae"] = sweep(page, args.moves)
             sent, idle = hover_messages(page, frames, args.moves)
             figures["hover_messages_sent"], figures["idle_messages_sent"] = sent, idle
-            local, panel, reference = clicks(page, args.clicks)
+            local, panel, reference, figures["clicks_missed"] = clicks(page, args.clicks)
             figures["click_to_marker_ms_p50"] = round(statistics.median(local), 1)
             figures["click_to_panel_ms_p50"] = round(statistics.median(panel), 1)
             figures["click_to_panel_ms_p95"] = round(percentile(panel, 0.95), 1)
@@ -331,7 +338,8 @@ def main() -> int:
     print(
         f"click to marker and image p50 {figures['click_to_marker_ms_p50']} ms; to the server's panel p50 "
         f"{figures['click_to_panel_ms_p50']} ms p95 {figures['click_to_panel_ms_p95']} ms (reference round trip p50 "
-        f"{figures['reference_round_trip_ms_p50']} ms)"
+        f"{figures['reference_round_trip_ms_p50']} ms); clicks missed (no panel within 30 s): "
+        f"{figures['clicks_missed']}"
     )
     drag = figures["interpolation_drag"]
     print(
