@@ -67,16 +67,11 @@ def run_job_in_subprocess(
                     ) from None
                 continue
             payload = pickle.loads(pickled)
-            if kind == "started":
-                events.started(payload)
-            elif kind == "step":
-                events.step(payload)
-            elif kind == "saved":
-                events.saved(payload)
-            elif kind == "finished":
+            if kind == "finished":
                 return payload
-            else:  # "error"
+            if kind == "error":
                 raise payload
+            getattr(events, kind)(payload)  # "started", "step" or "saved": the JobEvents method of that name
     finally:
         stop.set()
         child.join(JOIN_SECONDS)
