@@ -66,6 +66,24 @@ _CSS = """
 .lp-samples { display: grid; grid-template-columns: repeat(auto-fill, 48px); gap: 4px; }
 .lp-samples canvas { width: 48px; height: 48px; outline: 3px solid transparent; }
 .lp-samples canvas.lp-highlight { outline-color: #ff7f0e; }
+.lp-details { flex: 1 1 100%; min-height: 14rem; }
+.lp-details h3 { font-size: 1.5rem; font-weight: 600; margin: 0.25rem 0 0.75rem; padding: 0; }
+.lp-details-row { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) minmax(0, 2fr); gap: 1rem;
+                  align-items: start; max-width: 1100px; }
+.lp-details-row.lp-details-point { grid-template-columns: minmax(0, 1fr) minmax(0, 3fr); }
+.lp-details figure { margin: 0; text-align: center; font-size: 0.875rem; }
+.lp-details figcaption { opacity: 0.75; }
+.lp-details-row > figure canvas { width: 100%; max-width: 240px; aspect-ratio: 1; image-rendering: pixelated;
+          background: #000; border-radius: 0.3rem; }
+.lp-details-side p { margin: 0 0 0.5rem; }
+.lp-neighbours { display: grid; grid-template-columns: repeat(4, minmax(0, 84px)); gap: 6px 8px; }
+.lp-neighbours canvas { width: 100%; aspect-ratio: 1; image-rendering: pixelated; background: #000;
+          border-radius: 0.2rem; }
+.lp-details-hint { background: rgba(28, 131, 225, 0.1); color: rgb(0, 66, 128); padding: 1rem;
+          border-radius: 0.5rem; margin: 0.5rem 0; }
+.lp-present .lp-details { font-size: 1.15rem; }
+.lp-present .lp-details-row > figure canvas { max-width: 360px; }
+.lp-present .lp-neighbours { grid-template-columns: repeat(4, minmax(0, 120px)); }
 .lp-present .lp-panel { width: clamp(300px, 30%, 460px); }
 .lp-present .lp-big { max-width: none; }
 .lp-present .lp-caption { font-size: 1.4rem; }
@@ -196,6 +214,8 @@ def model_asset_url(ref: ModelRef, with_data: bool) -> str:
     if with_data and space.has_data:
         arrays["points"] = space.points.astype("<f4")
         arrays["labels"] = space.labels.astype(np.uint8)
+        if space.projected:  # Explore's neighbours are the nearest in the full space (2-D: the points)
+            arrays["codes"] = space.codes.astype("<f4")
     return publish_bytes(ref.name, ".bin", pack(export_decoder(model), {"projected": space.projected}, arrays))
 
 

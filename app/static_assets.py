@@ -66,7 +66,7 @@ def plotly_url() -> str:
     return publish_file(PLOTLY_JS, f"plotly-{plotly.__version__}")
 
 
-SCRIPTS = ("decoder.js", "decoder_worker.js", "latent_plane.js")  # dependencies first
+SCRIPTS = ("decoder.js", "decoder_worker.js", "selection_details.js", "latent_plane.js")  # dependencies first
 
 
 def script_urls() -> dict[str, str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from app import sections, url_state
 from app.anomalies import worst_reconstructions
 from app.denoising import is_denoising, noise_control, reconstruct
-from app.latent_space import decode_plane, latent_space, reconstruction_errors_of
+from app.latent_space import latent_space, reconstruction_errors_of
 from app.plane import PlaneClick, errors_asset_url, latent_plane
 from app.test_set import test_data
 from models.images import to_uint8
@@ -68,34 +67,15 @@ def denoising(index: int) -> None:
 
 
 def details(pick: PlaneClick | None) -> None:
-    """What needs the server: the original and its reconstruction side by side, and the neighbours."""
-    if pick is None:
-        st.info("Click a digit, or anywhere on the plane, to select it: its details appear here.")
-        return
-    if pick.index is not None and space.has_data:
-        code = space.codes[pick.index]
-        st.subheader(f"Test image #{pick.index}: a {int(space.labels[pick.index])}")
-        original, reconstruction, neighbours = st.columns([1, 1, 2], gap="medium")
-        with original:
-            sections.digit(to_uint8(test_data(entry.info.dataset).split.images[pick.index]), "original")
-        with reconstruction:
-            sections.digit(sections.decoded(ref, code), "reconstruction")
-        with neighbours:
-            st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
-            sections.neighbours(entry, space, code, exclude=pick.index)
+    """What needs the server: a denoising model's noisy input and its reconstruction. The rest of
+    the selection's details (original, reconstruction, neighbours) the plane draws in the browser."""
+    if pick is not None and pick.index is not None and space.has_data:
         denoising(pick.index)
-        return
-    st.subheader("Selected point")
-    decoded, neighbours = st.columns([1, 3], gap="medium")
-    with decoded:
-        sections.digit(decode_plane(ref, np.array([[pick.x, pick.y]]))[0], f"decoded at ({pick.x:.3f}, {pick.y:.3f})")
-    with neighbours:
-        st.markdown(f"Latent point **z = ({pick.x:.3f}, {pick.y:.3f})**")
-        sections.neighbours(entry, space, space.code_at(pick.x, pick.y))
 
 
 # A click reruns only this part (not the sidebar, the model catalogue or the page set-up): the
-# browser has drawn the marker and the decoded digit already; the server adds the details.
+# browser has drawn the marker, the decoded digit and the details already; the server records
+# the selection (for the URL and later reruns) and adds what only it can draw.
 @st.fragment
 def plane_and_details() -> None:
     pick: PlaneClick | None = st.session_state.get(pick_key)
@@ -103,7 +83,7 @@ def plane_and_details() -> None:
     selected = None if pick is None else {"x": pick.x, "y": pick.y, "index": pick.index, "seq": pick.seq}
     errors = errors_asset_url(ref) if by_error else None
     latent_plane(ref, "explore", key=f"explore_plane_{ref.name}", on_click=remember_click, selected=selected,
-                 errors=errors)  # fmt: skip
+                 errors=errors, details={"neighbours": sections.NEIGHBOURS})  # fmt: skip
     details(pick)
 
 

@@ -14,6 +14,7 @@ from models.checkpoint import read_info
 from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
 from models.latent import PlotView, square_bounds
+from tests.app_helpers import plane_data
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # first runs import torch and encode the test set
@@ -34,12 +35,6 @@ def _wait_for_job_end(queue: object, job_id: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while queue.get(job_id).active and time.monotonic() < deadline:
         time.sleep(0.2)
-
-
-def plane_data(app: AppTest) -> dict:
-    """What the page sent to its latent plane component."""
-    (plane,) = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
-    return json.loads(json.loads(plane.proto.json))
 
 
 def _markdown(app: AppTest) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.lesson import STEPS
 from models.data import Split
+from tests.app_helpers import planes
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -24,14 +24,9 @@ def _app(page: str, **params: str) -> AppTest:
     return app
 
 
-def _planes(app: AppTest) -> list[dict]:
-    return [json.loads(json.loads(e.proto.json)) for e in app.get("bidi_component")
-            if e.proto.component_name == "latent_explorer.latent_plane"]  # fmt: skip
-
-
 def test_compare_opens_on_the_autoencoder_and_the_vae_linked(mnist_test: Split) -> None:
     app = _app("pages/compare.py")
-    left, right = _planes(app)
+    left, right = planes(app)
     assert "/dense_ae_2d-" in left["model"]["url"] and "/dense_vae_2d-" in right["model"]["url"]
     assert left["link_group"] == right["link_group"] == "compare"
 
@@ -39,12 +34,12 @@ def test_compare_opens_on_the_autoencoder_and_the_vae_linked(mnist_test: Split) 
 @pytest.mark.parametrize(("show", "mode"), [("images", "explore"), ("walk", "interpolate"), ("samples", "sample")])
 def test_every_compare_view_renders_both_planes(show: str, mode: str, mnist_test: Split) -> None:
     app = _app("pages/compare.py", show=show)
-    planes = _planes(app)
-    assert [p["mode"] for p in planes] == [mode, mode]
+    shown = planes(app)
+    assert [p["mode"] for p in shown] == [mode, mode]
     if show == "walk":  # the same test images are the endpoints in both spaces
-        assert planes[0]["ends"]["A"]["index"] == planes[1]["ends"]["A"]["index"]
+        assert shown[0]["ends"]["A"]["index"] == shown[1]["ends"]["A"]["index"]
     if show == "samples":  # the same codes in both (both models are 2-D)
-        assert planes[0]["sample_codes"] == planes[1]["sample_codes"]
+        assert shown[0]["sample_codes"] == shown[1]["sample_codes"]
         spreads = [m.value for m in app.markdown if "spread" in m.value]
         assert len(spreads) == 2
 
@@ -56,7 +51,7 @@ def test_a_test_image_selected_in_compare_shows_both_reconstructions(mnist_test:
     assert [s.value for s in app.subheader] == ["Test image #904: a 0"]
     captions = [img.caption for element in app.get("image") for img in element.proto.imgs]
     assert captions[0] == "original" and captions[1].startswith("left:") and captions[2].startswith("right:")
-    left, right = _planes(app)
+    left, right = planes(app)
     assert left["selected"]["index"] == right["selected"]["index"] == 904
     assert (left["selected"]["x"], left["selected"]["y"]) != (right["selected"]["x"], right["selected"]["y"])
 

@@ -3,7 +3,6 @@ parameters are ignored with a notice, never an error and never a path."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
+from tests.app_helpers import plane_data
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -34,10 +34,11 @@ def _ignored(app: AppTest) -> str:
 def test_a_link_opens_the_model_and_the_selection(mnist_test: Split) -> None:
     app = _open(None, model="conv_vae_2d", sel="i904")
     assert app.session_state["model_path"] == str(CHECKPOINT_DIR / "conv_vae_2d.safetensors")
-    assert [s.value for s in app.subheader] == ["Test image #904: a 0"]
+    assert plane_data(app)["selected"]["index"] == 904  # the plane draws it and its details
     assert not _ignored(app)
     app = _open(None, sel="-1.5,2.25")
-    assert any("z = (-1.500, 2.250)" in m.value for m in app.markdown)
+    selected = plane_data(app)["selected"]
+    assert (selected["x"], selected["y"], selected["index"]) == (-1.5, 2.25, None)
 
 
 def test_a_link_opens_the_endpoints_and_the_path_shape(mnist_test: Split) -> None:
@@ -91,15 +92,14 @@ def test_bad_parameters_are_ignored_with_a_notice(name: str, value: str, mnist_t
     app = _open(None, **{name: value})
     assert name in _ignored(app)
     assert app.session_state["model_path"] == str(CHECKPOINT_DIR / "dense_vae_2d.safetensors")
-    assert [s.value for s in app.subheader] == []  # nothing selected
+    assert plane_data(app)["selected"] is None  # nothing selected
     assert re.search(r"Ignored in the link", _ignored(app))
 
 
 def test_presenter_mode_from_a_link_and_back(mnist_test: Split) -> None:
     app = _open(None, present="1")
     assert app.toggle(key="presenter_mode").value is True
-    plane = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
-    data = json.loads(json.loads(plane[0].proto.json))
+    data = plane_data(app)
     assert data["fill_height"] and data["wide_panel"] and data["font_size"] > 14
     app.button(key="presenter_exit").click().run()
     assert app.toggle(key="presenter_mode").value is False and "present" not in app.query_params

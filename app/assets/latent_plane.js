@@ -11,6 +11,7 @@
 // data; the plot is built once per mount and then only updated, so zoom, pan and hidden digits
 // survive reruns. They are also kept in sessionStorage per model, for a remount.
 import { createDecoder, parseAsset } from "./decoder.js";
+import { SelectionDetails } from "./selection_details.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PIXELS = 784;
@@ -153,6 +154,7 @@ class Plane {
     if (data.images) loadImages(data.images).then((images) => {
       this.images = images;
       this.mode?.paintEnds?.();
+      this.mode?.imagesArrived?.();
       if (this.hover) this.showOriginal(this.hover.index);
       else this.refreshPanel();
     });
@@ -236,6 +238,12 @@ class Plane {
       if (resolve) resolve(event.data.images);
     };
     this.root.dataset.decoder = this.heavy ? "worker" : "main-thread";
+  }
+
+  // One code decoded into an image of its own (the hover's decoding reuses its buffers).
+  decodeCopy(z) {
+    if (!this.heavy) return Promise.resolve(Float32Array.from(this.model.decoder.decode(z)));
+    return this.decodeInWorker(Float32Array.from(z));
   }
 
   decodeInWorker(codes) {
@@ -778,9 +786,16 @@ function makeMode(name, plane) {
   return new (modes[name] || Explore)(plane);
 }
 
+// Explore draws the selection's details below the plot when the page asks for them (data.details).
 class Explore {
-  constructor(plane) { this.plane = plane; this.name = "explore"; }
-  update() {}
+  constructor(plane) {
+    this.plane = plane;
+    this.name = "explore";
+    this.details = plane.data.details ? new SelectionDetails(plane) : null;
+  }
+  update() { this.details?.show(this.plane.selected); }
+  onSelect(pick) { this.details?.show(pick); }
+  imagesArrived() { this.details?.show(this.plane.selected, true); }
 }
 
 class Interpolate {

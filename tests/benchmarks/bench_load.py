@@ -84,7 +84,6 @@ from tools.streamlit_messages import RunResult, fetch_bytes, message_shape, read
 
 SLOW, FAST = (1.5, 4.5), (0.2, 0.6)  # seconds a student thinks between clicks
 EMPTY_SPOT_SHARE = 0.2  # clicks on an empty spot of the plane (no test image), the rest on a dot
-SELECTION_TEXT = "Latent point **z = ({x:.3f}, {y:.3f})**"  # what Explore shows for the selected point
 CHURN_SECONDS = 3.0  # clicking per cycle when sessions come and go
 FLAT_MIB_PER_CYCLE = 5.0  # "memory flat": RSS after close grows less than this per churn cycle (least squares)
 TRAIN_EPOCHS = 200  # the Train page's maximum: the job outlasts the phases and is stopped after them
@@ -167,15 +166,21 @@ class Plane:
     points: np.ndarray  # (N, 2) float32, the test images on the plane
     bounds: list[list[float]]
 
-    def click(self, rng: random.Random, seq: int) -> tuple[dict, str]:
-        """A click as the plane reports it, and the text the page must show for it."""
+    def click(self, rng: random.Random, seq: int) -> dict:
+        """A click as the plane reports it."""
         if rng.random() < EMPTY_SPOT_SHARE:
             x, y = (rng.uniform(*self.bounds[0]), rng.uniform(*self.bounds[1]))
             index = None
         else:
             index = rng.randrange(len(self.points))
             x, y = float(self.points[index, 0]), float(self.points[index, 1])
-        return {"x": x, "y": y, "index": index, "seq": seq, "undo": False}, SELECTION_TEXT.format(x=x, y=y)
+        return {"x": x, "y": y, "index": index, "seq": seq, "undo": False}
+
+    def shows(self, session: BrowserSession, seq: int) -> bool:
+        """Whether the page's last run gave the plane click `seq` as its selection (the browser
+        draws the selection's details from it; the server recorded it for the URL)."""
+        selected = session.component_data(self.key).get("selected") or {}
+        return selected.get("seq") == seq
 
 
 def find_plane(session: BrowserSession) -> Plane:
@@ -197,8 +202,8 @@ class Tally:
     errors: dict[str, int] = field(default_factory=dict)
     error_examples: list[str] = field(default_factory=list)
 
-    def add(self, result: RunResult, wanted: str | None) -> None:
-        if result.ok and (wanted is None or result.shows(wanted)):
+    def add(self, result: RunResult, shown: bool = True) -> None:
+        if result.ok and shown:
             self.times.append(result.seconds)
             return
         kind = "exception" if result.exceptions else result.status if not result.ok else "no new selection"
@@ -224,11 +229,10 @@ async def student(
             return
         if change:
             seq += 1
-            click, wanted = plane.click(rng, seq)
-            result = await session.set_component_state(plane.key, "click", click)
+            result = await session.set_component_state(plane.key, "click", plane.click(rng, seq))
+            tally.add(result, plane.shows(session, seq))
         else:
-            result, wanted = await session.rerun(), None
-        tally.add(result, wanted)
+            tally.add(await session.rerun())
         if session.closed_reason is not None:  # the socket closed: this student is gone
             return
 
@@ -293,8 +297,8 @@ async def phase(
     tally = Tally(error_examples=[f"failed to open: {r.status} {r.exceptions[:1]}" for r in opened if not r.ok][:2])
     if not change:  # the reference: every session has a selection drawn, then reruns it unchanged
         for index, session in enumerate(live):
-            click, wanted = ctx.plane.click(random.Random(index), 1)
-            tally.add(await session.set_component_state(ctx.plane.key, "click", click), wanted)
+            result = await session.set_component_state(ctx.plane.key, "click", ctx.plane.click(random.Random(index), 1))
+            tally.add(result, ctx.plane.shows(session, 1))
         tally = Tally(errors=tally.errors, error_examples=tally.error_examples)
     cpu0, train0 = ctx.server_cpu()
     await asyncio.sleep(args.baseline)
@@ -447,7 +451,7 @@ async def browser_check(server: StreamlitServer, plane: Plane, moves: int = 300)
     hover_sent, click_sent, clicked = await asyncio.to_thread(chromium_click, server, plane, moves)
     session = BrowserSession(server.url)
     await session.open()
-    value = (clicked_value(clicked, plane.key) if clicked else None) or plane.click(random.Random(0), 1)[0]
+    value = (clicked_value(clicked, plane.key) if clicked else None) or plane.click(random.Random(0), 1)
     ours = session.component_state_message(plane.key, "click", value)
     await session.close()
     browser_shape = message_shape(clicked) if clicked else None

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from app.sections import NEIGHBOURS
 from models.checkpoint import load_checkpoint
 from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
+from models.latent import nearest
 from tools.browser import (
     ONE,
     StreamlitServer,
@@ -103,14 +105,15 @@ def test_a_click_on_a_digit_shows_it_and_its_reconstruction(
     page.mouse.click(x, y)
     assert page.locator("[data-testid=plane-selection]").count() == 1  # the marker, at once
     label = int(mnist_test.labels[index])
-    page.get_by_text(f"Test image #{index}: a {label}", exact=True).wait_for(timeout=30_000)  # then the server's panel
-    wait_idle(page)
-    page.get_by_text("reconstruction", exact=True).wait_for(timeout=30_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].length >= 3 &&"
-        " [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every((i) => i.complete && i.naturalWidth)",
-        timeout=30_000,
-    )
+    page.get_by_text(f"Test image #{index}: a {label}", exact=True).wait_for(timeout=10_000)  # the details, drawn here
+    page.get_by_text("reconstruction", exact=True).wait_for(timeout=10_000)
+    page.wait_for_selector("[data-testid=details-decoded][data-painted=true]", timeout=10_000)
+    shown = [int(i) for i in page.locator(".lp-neighbours figure").evaluate_all("fs => fs.map((f) => f.dataset.index)")]
+    found = nearest(torch.from_numpy(default_codes), torch.from_numpy(default_codes[index]), NEIGHBOURS + 1).indices
+    assert shown == [int(i) for i in found if int(i) != index][:NEIGHBOURS], "the same neighbours as the server finds"
+    wait_idle(page)  # the server has recorded the click, and drawn none of this itself
+    assert page.locator("[data-testid=stImage]").count() == 0
+    assert page.locator("[data-testid=plane-details]").count() == 1
 
 
 def test_a_click_in_a_corner_outside_the_data_decodes_that_exact_point(page: object, server: StreamlitServer) -> None:
@@ -323,3 +326,27 @@ def test_the_large_files_are_served_as_gzip_and_never_compressed_again(page: obj
             assert response.headers.get("Content-Type") == "application/gzip", url
             assert response.headers.get("Content-Encoding") is None, url  # sent as stored: no gzip per request
             gzip.decompress(response.read())  # and it is a whole gzip file
+
+
+@pytest.mark.parametrize("dim", [2, 3, 8])
+def test_the_browsers_nearest_neighbours_are_the_servers_ties_included(
+    page: object, server: StreamlitServer, dim: int
+) -> None:
+    from app.static_assets import script_urls
+
+    rng = np.random.default_rng(dim)
+    codes = rng.integers(-3, 4, size=(500, dim)).astype(np.float32)  # whole numbers: many exact ties
+    trials = [(rng.integers(-3, 4, size=dim).astype(np.float32), k, None if t % 2 else int(rng.integers(500)))
+              for t, k in enumerate([1, 5, 8, 30] * 5)]  # fmt: skip
+    page.goto(f"{server.url}/_stcore/health")
+    got = page.evaluate(
+        """async ([url, codes, dim, trials]) => {
+             const { nearest } = await import(url), all = Float32Array.from(codes);
+             return trials.map(([point, k, exclude]) => nearest(all, dim, Float32Array.from(point), k, exclude));
+           }""",
+        [f"{server.url}/{script_urls()['selection_details.js']}", codes.flatten().tolist(), dim,
+         [[point.tolist(), k, exclude] for point, k, exclude in trials]],
+    )  # fmt: skip
+    for (point, k, exclude), shown in zip(trials, got, strict=True):
+        found = nearest(torch.from_numpy(codes), torch.from_numpy(point), k + 1).indices.tolist()
+        assert shown == [i for i in found if i != exclude][:k], (point, k, exclude)

@@ -10,19 +10,20 @@ import numpy as np
 import pytest
 import torch
 
+from app.sections import NEIGHBOURS
 from models.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from models.config import DenseConfig
 from models.data import Split
-from models.latent import plot_view
+from models.latent import nearest, plot_view
 from models.metrics import encode_all
 from models.presets import get_preset
 from models.registry import get_model
-from tools.browser import StreamlitServer, open_page, wait_for_plane, wait_idle
+from tools.browser import StreamlitServer, open_page, screen_point, wait_for_plane, wait_idle
 
 pytestmark = pytest.mark.e2e
 PLANE = "document.querySelector('.lp-root[data-ready=true]').parentElement.__latentPlane"
 DECODED_PIXELS_JS = """
-() => { const c = document.querySelector('[data-testid=plane-decoded]');
+(testid) => { const c = document.querySelector(`[data-testid=${testid}]`);
         const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
         const grey = new Uint8Array(784); for (let i = 0; i < 784; i++) grey[i] = d[4 * i];
         let s = ''; for (const v of grey) s += String.fromCharCode(v); return btoa(s); }
@@ -56,8 +57,8 @@ def choose_model(page: object, title: str, stem: str) -> None:
     )
 
 
-def decoded_pixels(page: object) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(page.evaluate(DECODED_PIXELS_JS)), dtype=np.uint8).astype(int)
+def decoded_pixels(page: object, testid: str = "plane-decoded") -> np.ndarray:
+    return np.frombuffer(base64.b64decode(page.evaluate(DECODED_PIXELS_JS, testid)), dtype=np.uint8).astype(int)
 
 
 def test_a_model_with_eight_latent_dimensions_decodes_through_its_plane(
@@ -76,6 +77,29 @@ def test_a_model_with_eight_latent_dimensions_decodes_through_its_plane(
     with torch.inference_mode():
         expected = (model.decode(code[None])[0, 0].flatten() * 255).round().int().numpy()
     assert np.abs(decoded_pixels(page) - expected).max() <= 1  # the browser lifted the point to 8-D and decoded it
+
+
+def test_a_click_shows_the_neighbours_and_reconstruction_of_the_full_code(
+    page: object, models_server: tuple[StreamlitServer, Path], mnist_test: Split
+) -> None:
+    server, folder = models_server
+    open_page(page, server.url)
+    choose_model(page, "Eight-D", "eight_d")
+    wait_for_plane(page)
+    model = load_checkpoint(folder / "eight_d.safetensors").model
+    codes = encode_all(model, mnist_test.images)
+    x, y = screen_point(page, *page.evaluate(f"() => Array.from({PLANE}.points.subarray(200, 202))"))
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_selector("[data-testid=details-decoded][data-painted=true]", timeout=10_000)
+    index = page.evaluate(f"() => {PLANE}.selected.index")
+    assert index is not None
+    shown = [int(i) for i in page.locator(".lp-neighbours figure").evaluate_all("fs => fs.map((f) => f.dataset.index)")]
+    found = [int(i) for i in nearest(codes, codes[index], NEIGHBOURS + 1).indices if int(i) != index][:NEIGHBOURS]
+    assert shown == found, "the nearest in 8-D, not on the plot's plane"
+    with torch.inference_mode():
+        expected = (model.decode(codes[index : index + 1])[0, 0].flatten() * 255).round().int().numpy()
+    assert np.abs(decoded_pixels(page, "details-decoded") - expected).max() <= 1  # its own 8-D code decoded
 
 
 def test_a_heavy_decoder_decodes_in_a_worker_and_keeps_up(
