@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import url_state
-from app.copy_link import copy_link_button
-from app.images import favicon
-from app.lesson import lesson_banner
-from app.palette import DIGIT_COLORS
-from app.plane import preload_plane_assets
-from app.presenter import presenter_controls
-from app.sidebar import model_picker, training_status
-from app.style import shared_style
-from models.engine import configure_torch
+from app.palette import favicon
+from app.plane_assets import preload_plane_assets
 
-st.set_page_config(page_title="Latent space explorer", page_icon=favicon(DIGIT_COLORS), layout="wide")
+st.set_page_config(page_title="Latent space explorer", page_icon=favicon(), layout="wide")
+# Before the rest of the app is imported: on a fresh server, the browser fetches and compiles
+# plotly.js while this process imports torch (about 1.3 s) and encodes the test set.
+preload_plane_assets()
+
+from app import url_state  # noqa: E402 (after the preloader, on purpose)
+from app.copy_link import copy_link_button  # noqa: E402
+from app.lesson import lesson_banner  # noqa: E402
+from app.presenter import presenter_controls  # noqa: E402
+from app.sidebar import model_picker, training_status  # noqa: E402
+from app.style import shared_style  # noqa: E402
+from models.engine import configure_torch  # noqa: E402
+
 # One torch thread: tiny models decode fastest that way on small machines, and a training
 # job in the background keeps the other core.
 configure_torch(1)
@@ -31,7 +35,6 @@ pages = [
 ]
 navigation = st.navigation(pages)
 shared_style()
-preload_plane_assets()
 url_state.check_unknown()
 model_picker()
 training_status()

@@ -42,19 +42,3 @@ def gif_bytes(frames: torch.Tensor, scale: int = 4, frame_ms: int = 60, bounce: 
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
     return buffer.getvalue()
-
-
-def favicon(colors: tuple[str, ...], size: int = 64) -> Image.Image:
-    """The app's icon, drawn here rather than fetched from a font host, so it works offline:
-    ten dots in the digits' colours, scattered like clusters in a latent plane."""
-    from PIL import ImageDraw
-
-    icon = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(icon)
-    radius = size // 10
-    for i, color in enumerate(colors):
-        angle = 2 * np.pi * i / len(colors)
-        x = size / 2 + size * 0.33 * np.cos(angle) * (0.6 + 0.4 * (i % 2))
-        y = size / 2 + size * 0.33 * np.sin(angle) * (0.6 + 0.4 * (i % 2))
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=color)
-    return icon

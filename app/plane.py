@@ -22,8 +22,9 @@ from app import presenter, url_state
 from app.catalogue import ModelRef, load_model
 from app.latent_space import LatentSpace, latent_space, reconstruction_errors_of
 from app.palette import DIGIT_COLORS
+from app.plane_assets import asset_urls
 from app.presenter import presenting
-from app.static_assets import plotly_url, publish_bytes, script_urls
+from app.static_assets import FAST_COMPRESSION_LEVEL, publish_bytes
 from app.test_set import test_data
 from models.decoder_export import export_decoder, pack
 from models.images import to_uint8
@@ -133,7 +134,7 @@ def latent_plane(
     space = latent_space(ref)
     info = load_model(ref).info
     data = {
-        "assets": _asset_urls(),
+        "assets": asset_urls(),
         "model": {"url": model_asset_url(ref, space.has_data), "key": f"{ref.path}:{ref.mtime_ns}"},
         "images": test_images_url(info.dataset) if space.has_data else None,
         "mode": mode,
@@ -160,21 +161,6 @@ def latent_plane(
     _component(data=json.dumps(data, separators=(",", ":")), key=key, on_click_change=clicked)
 
 
-_PRELOAD = """
-export default function (component) {
-  const data = JSON.parse(component.data);
-  import(new URL(data.plane, document.baseURI).href).then((module) => module.preload(data));
-}
-"""
-_preloader = st.components.v2.component("latent_explorer.plane_preload", js=_PRELOAD)
-
-
-def preload_plane_assets() -> None:
-    """Start fetching plotly.js and the plane's code at the top of the page, while the server
-    still prepares the page (a hidden element; the plane finds them loaded)."""
-    _preloader(data=json.dumps(_asset_urls()), key="plane_preload")
-
-
 def browser_state_in_url() -> dict[str, Any]:
     """What the plane keeps in the URL itself (zoom, hidden digits, backdrop, t), checked here,
     so a shared link opens the same view; the plane ignores it after it has mounted."""
@@ -197,11 +183,6 @@ def _digits(raw: str) -> list[int]:
     return sorted({url_state.whole(0, 9)(part) for part in raw.split(",") if part}) if raw else []
 
 
-def _asset_urls() -> dict[str, str]:
-    scripts = script_urls()
-    return {"plotly": plotly_url(), "plane": scripts["latent_plane.js"], "worker": scripts["decoder_worker.js"]}
-
-
 @st.cache_data(max_entries=32, show_spinner=False)
 def model_asset_url(ref: ModelRef, with_data: bool) -> str:
     """The model's decoder, plane and (with data) test codes on the plane, published once."""
@@ -216,7 +197,8 @@ def model_asset_url(ref: ModelRef, with_data: bool) -> str:
         arrays["labels"] = space.labels.astype(np.uint8)
         if space.projected:  # Explore's neighbours are the nearest in the full space (2-D: the points)
             arrays["codes"] = space.codes.astype("<f4")
-    return publish_bytes(ref.name, ".bin", pack(export_decoder(model), {"projected": space.projected}, arrays))
+    payload = pack(export_decoder(model), {"projected": space.projected}, arrays)
+    return publish_bytes(ref.name, ".bin", payload, FAST_COMPRESSION_LEVEL)  # on the first page's path
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -1,0 +1,34 @@
+"""The latent plane's browser code and plotly.js: their URLs, and a preloader for the top of every page.
+
+Light on purpose (no torch): the entry point sends the preloader before it imports the rest of
+the app, so on a fresh server the browser fetches and compiles plotly.js (3.5 MB of JavaScript)
+while the server imports torch and encodes the test set, instead of after.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from app.static_assets import plotly_url, script_urls
+
+_PRELOAD = """
+export default function (component) {
+  const data = JSON.parse(component.data);
+  import(new URL(data.plane, document.baseURI).href).then((module) => module.preload(data));
+}
+"""
+_preloader = st.components.v2.component("latent_explorer.plane_preload", js=_PRELOAD)
+
+
+def asset_urls() -> dict[str, str]:
+    """plotly.js, the plane's module and its decoder worker, as published (see app.static_assets)."""
+    scripts = script_urls()
+    return {"plotly": plotly_url(), "plane": scripts["latent_plane.js"], "worker": scripts["decoder_worker.js"]}
+
+
+def preload_plane_assets() -> None:
+    """Start fetching plotly.js and the plane's code at the top of the page, while the server
+    still prepares the page (a hidden element; the plane finds them loaded)."""
+    _preloader(data=json.dumps(asset_urls()), key="plane_preload")
