@@ -9,7 +9,6 @@ images; see app.static_assets). A click comes back as a `PlaneClick`, checked li
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -22,7 +21,7 @@ from app import presenter, url_state
 from app.catalogue import ModelRef, load_model
 from app.latent_space import LatentSpace, latent_space, reconstruction_errors_of
 from app.palette import DIGIT_COLORS
-from app.plane_assets import asset_urls
+from app.plane_assets import as_component_data, asset_urls
 from app.presenter import presenting
 from app.static_assets import FAST_COMPRESSION_LEVEL, publish_bytes
 from app.test_set import test_data
@@ -35,7 +34,7 @@ FONT_SIZE = 14
 
 _LOADER = """
 export default function (component) {
-  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
+  const data = JSON.parse(component.data.json);
   const plane = { ...component, data };
   import(new URL(data.assets.plane, document.baseURI).href).then((module) => module.render(plane));
 }
@@ -156,9 +155,7 @@ def latent_plane(
         if click is not None and on_click is not None:
             on_click(click)
 
-    # As a JSON string: Streamlit then sends it as is, where a dict is first searched for data
-    # frames (which imports pandas: half a second on the first page of a fresh server).
-    _component(data=json.dumps(data, separators=(",", ":")), key=key, on_click_change=clicked)
+    _component(data=as_component_data(data), key=key, on_click_change=clicked)
 
 
 def browser_state_in_url() -> dict[str, Any]:

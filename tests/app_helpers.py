@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 def planes(app: AppTest) -> list[dict]:
     """The data each latent plane on the page was given, in page order."""
-    return [json.loads(json.loads(e.proto.json)) for e in app.get("bidi_component")
+    return [json.loads(json.loads(e.proto.json)["json"]) for e in app.get("bidi_component")
             if e.proto.component_name == "latent_explorer.latent_plane"]  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from models.checkpoint import load_checkpoint
 from models.checkpoint_store import CHECKPOINT_DIR
 from models.data import Split
 from models.metrics import reconstruction_errors
+from tests.app_helpers import plane_data
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -28,11 +28,6 @@ def _explore(**params: str) -> AppTest:
     return app
 
 
-def _plane(app: AppTest) -> dict:
-    (plane,) = [e for e in app.get("bidi_component") if e.proto.component_name == "latent_explorer.latent_plane"]
-    return json.loads(json.loads(plane.proto.json))
-
-
 @pytest.mark.parametrize("model", ["dense_vae_2d", "dense_ae_2d", "conv_vae_2d"])
 def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Split) -> None:
     app = _explore(model=model, err="1")
@@ -40,7 +35,7 @@ def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Spl
     expected = reconstruction_errors(load_checkpoint(CHECKPOINT_DIR / f"{model}.safetensors").model,
                                      mnist_test.images, "mse").numpy()  # fmt: skip
     # The browser gets the errors of every test image, in test-set order, as float32.
-    url = _plane(app)["errors"]
+    url = plane_data(app)["errors"]
     stored = (REPO_ROOT / "static" / "cache" / url.rsplit("/", 1)[1]).read_bytes()
     sent = np.frombuffer(gzip.decompress(stored), dtype="<f4")  # published gzipped, as the page reads it
     np.testing.assert_allclose(sent, expected, rtol=1e-5, atol=1e-7)
@@ -57,11 +52,11 @@ def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Spl
 def test_turning_it_off_colours_by_digit_again(mnist_test: Split) -> None:
     app = _explore(err="1")
     app.toggle(key="explore_colour_by_error").set_value(False).run()
-    assert _plane(app)["errors"] is None
+    assert plane_data(app)["errors"] is None
     assert "err" not in app.query_params
     assert "The test images it reconstructs worst" not in [s.value for s in app.subheader]
     app.toggle(key="explore_colour_by_error").set_value(True).run()
-    assert app.query_params["err"] == "1" and _plane(app)["errors"].endswith(".bin.gz")
+    assert app.query_params["err"] == "1" and plane_data(app)["errors"].endswith(".bin.gz")
 
 
 def test_a_bad_err_value_is_ignored_with_a_notice(mnist_test: Split) -> None:

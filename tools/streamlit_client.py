@@ -163,7 +163,9 @@ class BrowserSession:
         """The data a components-v2 element was given (its `data=`), as JSON."""
         element = self.elements[self.widget_id(key)]
         data = json.loads(element.bidi_component.json) if element.bidi_component.json else {}
-        return json.loads(data) if isinstance(data, str) else data  # `data=` given as a JSON string
+        if isinstance(data, dict) and set(data) == {"json"}:  # the plane's data (app.plane_assets.as_component_data)
+            return json.loads(data["json"])
+        return data
 
     async def set_values(self, values: Mapping[str, Any]) -> RunResult:
         """Change widgets (by key) and rerun, as typing into fields and pressing Enter does."""
