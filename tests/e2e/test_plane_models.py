@@ -61,15 +61,23 @@ def decoded_pixels(page: object, testid: str = "plane-decoded") -> np.ndarray:
     return np.frombuffer(base64.b64decode(page.evaluate(DECODED_PIXELS_JS, testid)), dtype=np.uint8).astype(int)
 
 
-def test_a_model_with_eight_latent_dimensions_decodes_through_its_plane(
+def open_eight_d(
     page: object, models_server: tuple[StreamlitServer, Path], mnist_test: Split
-) -> None:
+) -> tuple[torch.nn.Module, torch.Tensor]:
+    """Explore on the 8-D model, its plane drawn; the model and its test codes."""
     server, folder = models_server
     open_page(page, server.url)
     choose_model(page, "Eight-D", "eight_d")
     wait_for_plane(page)
     model = load_checkpoint(folder / "eight_d.safetensors").model
-    plane = plot_view(encode_all(model, mnist_test.images)).plane  # the PCA plane the page shows
+    return model, encode_all(model, mnist_test.images)
+
+
+def test_a_model_with_eight_latent_dimensions_decodes_through_its_plane(
+    page: object, models_server: tuple[StreamlitServer, Path], mnist_test: Split
+) -> None:
+    model, codes = open_eight_d(page, models_server, mnist_test)
+    plane = plot_view(codes).plane  # the PCA plane the page shows
     box = page.evaluate(f"() => {{ const b = {PLANE}.frame().box; return [b.left, b.top, b.width, b.height]; }}")
     page.mouse.move(box[0] + box[2] * 0.7, box[1] + box[3] * 0.3)
     hover = page.evaluate(f"() => {PLANE}.hover")
@@ -82,12 +90,7 @@ def test_a_model_with_eight_latent_dimensions_decodes_through_its_plane(
 def test_a_click_shows_the_neighbours_and_reconstruction_of_the_full_code(
     page: object, models_server: tuple[StreamlitServer, Path], mnist_test: Split
 ) -> None:
-    server, folder = models_server
-    open_page(page, server.url)
-    choose_model(page, "Eight-D", "eight_d")
-    wait_for_plane(page)
-    model = load_checkpoint(folder / "eight_d.safetensors").model
-    codes = encode_all(model, mnist_test.images)
+    model, codes = open_eight_d(page, models_server, mnist_test)
     x, y = screen_point(page, *page.evaluate(f"() => Array.from({PLANE}.points.subarray(200, 202))"))
     page.mouse.move(x, y)
     page.mouse.click(x, y)
