@@ -9,6 +9,7 @@ from app import markdown, url_state
 from app.catalogue import CheckpointEntry, catalogue, default_entry
 from app.job_queue import HEARTBEAT_SECONDS, get_queue
 from app.shell import session_id
+from models.registry import is_variational
 from models.text import count_of
 
 MODEL_KEY = "model_path"  # session-state key of the picker (the checkpoint's path)
@@ -62,9 +63,11 @@ def model_picker() -> CheckpointEntry | None:
 def model_card(entry: CheckpointEntry) -> None:
     info = entry.info
     metrics = info.metrics
+    objective = info.config.objective
+    beta = f", beta {objective.beta:g}" if objective.beta != 1 and is_variational(info.model) else ""
     lines = [
         f"**{FAMILY_NAMES.get(info.model, info.model)}**, {info.config.latent_dim}-D latent, "
-        f"{info.config.objective.variant} training, {count_of(info.epochs, 'epoch')} on {info.dataset}",
+        f"{objective.variant} training{beta}, {count_of(info.epochs, 'epoch')} on {info.dataset}",
     ]
     parts = []  # whichever test metrics the checkpoint has (read_info checked that they are numbers)
     if metrics.get("knn_accuracy") is not None:

@@ -42,6 +42,12 @@ def list_models() -> list[str]:
     return sorted(_MODELS)
 
 
+def is_variational(name: str) -> bool:
+    """Whether the registered family `name` is a VAE (its KL weight, beta, then matters)."""
+    _check_known(name)
+    return _MODELS[name].variational
+
+
 def config_class(name: str) -> type:
     """The config dataclass of a registered model family."""
     _check_known(name)

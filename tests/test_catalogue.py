@@ -14,7 +14,7 @@ from app import markdown
 from app.catalogue import CheckpointEntry, ModelRef, grouped_by_lesson
 from models.checkpoint import CheckpointInfo, read_info, save_checkpoint
 from models.checkpoint_store import LESSON_DIR, USER_DIR_ENV, list_checkpoints
-from models.config import DenseConfig
+from models.config import DenseConfig, Objective
 from models.data import Split
 from models.registry import get_model
 
@@ -79,3 +79,21 @@ def test_the_model_card_counts_epochs_in_words(
     app.run()
     card = app.sidebar.markdown[0].value
     assert shown in card and "1 epochs" not in card, card
+
+
+@pytest.mark.parametrize(
+    ("family", "beta", "shown"),
+    [("dense_vae", 0.5, "plain training, beta 0.5, "), ("dense_vae", 1.0, "plain training, 3 epochs"),
+     ("dense_ae", 0.5, "plain training, 3 epochs")],  # beta means nothing to a plain autoencoder
+)  # fmt: skip
+def test_the_model_card_gives_a_vaes_kl_weight(
+    family: str, beta: float, shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mnist_test: Split
+) -> None:
+    config = DenseConfig(latent_dim=2, hidden=(16,), objective=Objective(beta=beta))
+    save_checkpoint(tmp_path / "weighted", get_model(family, config),
+                    CheckpointInfo(model=family, config=config, title="Weighted", epochs=3))  # fmt: skip
+    monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
+    app.query_params["model"] = "weighted"
+    app.run()
+    assert shown in app.sidebar.markdown[0].value
