@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from PIL import Image, ImageDraw
@@ -15,6 +16,7 @@ DIGIT_COLORS = (
 )  # fmt: skip
 
 
+@functools.cache  # drawn once: set_page_config asks for it on every full rerun
 def favicon(colors: tuple[str, ...] = DIGIT_COLORS, size: int = 64) -> Image.Image:
     """The app's icon, drawn here rather than fetched from a font host, so it works offline:
     ten dots in the digits' colours, scattered like clusters in a latent plane."""

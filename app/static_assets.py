@@ -69,7 +69,8 @@ def plotly_url() -> str:
     return publish_file(PLOTLY_JS, f"plotly-{plotly.__version__}")
 
 
-SCRIPTS = ("decoder.js", "decoder_worker.js", "selection_details.js", "latent_plane.js")  # dependencies first
+# Dependencies first: each is published with the names of those it imports.
+SCRIPTS = ("decoder.js", "decoder_worker.js", "digits.js", "selection_details.js", "latent_plane.js")
 
 
 def script_urls() -> dict[str, str]:

@@ -11,10 +11,10 @@
 // data; the plot is built once per mount and then only updated, so zoom, pan and hidden digits
 // survive reruns. They are also kept in sessionStorage per model, for a remount.
 import { createDecoder, parseAsset } from "./decoder.js";
+import { PIXELS, paintDigit, testImage } from "./digits.js";
 import { SelectionDetails } from "./selection_details.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const PIXELS = 784;
 const HEAVY_MULTIPLY_ADDS = 5e6; // above this, decode in a worker (measured: ~1 ms per M multiply-adds)
 const NEAR_PX = 7; // a mouse this close to a point is "on" it
 const DOUBLE_CLICK_MS = 400;
@@ -214,8 +214,7 @@ class Plane {
     this.backdropOn = root.querySelector(".lp-backdrop-on");
     this.opacity = root.querySelector(".lp-opacity");
     this.big.dataset.renders = "0";
-    this.bigContext = this.big.getContext("2d");
-    this.bigImage = this.bigContext.createImageData(28, 28);
+    this.bigImage = this.big.getContext("2d").createImageData(28, 28); // reused on every mouse move
     this.fitHeight();
     if (data.fill_height) window.addEventListener("resize", () => this.fitHeight());
     this.backdropOn.addEventListener("change", () => { this.saveSession(); this.drawBackdrop(); });
@@ -577,13 +576,8 @@ class Plane {
     next();
   }
 
-  paint(image, context = this.bigContext, picture = this.bigImage, canvas = this.big) {
-    const px = picture.data;
-    for (let p = 0; p < PIXELS; p++) {
-      const v = Math.round(Math.min(1, Math.max(0, image[p])) * 255);
-      px[4 * p] = v; px[4 * p + 1] = v; px[4 * p + 2] = v; px[4 * p + 3] = 255;
-    }
-    context.putImageData(picture, 0, 0);
+  paint(image, canvas = this.big) {
+    paintDigit(canvas, image, 255, canvas === this.big ? this.bigImage : null);
     if (canvas === this.big) {
       this.big.dataset.renders = String(Number(this.big.dataset.renders) + 1);
       this.big.dataset.paintedAt = String(performance.now());
@@ -596,13 +590,7 @@ class Plane {
       this.original.style.visibility = "hidden";
       return;
     }
-    const canvas = this.original.querySelector("canvas"), context = canvas.getContext("2d");
-    const picture = context.createImageData(28, 28), pixels = this.images.subarray(index * PIXELS, (index + 1) * PIXELS);
-    for (let p = 0; p < PIXELS; p++) {
-      const v = pixels[p];
-      picture.data[4 * p] = v; picture.data[4 * p + 1] = v; picture.data[4 * p + 2] = v; picture.data[4 * p + 3] = 255;
-    }
-    context.putImageData(picture, 0, 0);
+    paintDigit(this.original.querySelector("canvas"), testImage(this.images, index), 1);
     this.original.querySelector("span").textContent = `test image #${index}`;
     this.original.style.visibility = "visible";
   }
@@ -951,14 +939,10 @@ class Interpolate {
     const plane = this.plane;
     ["A", "B"].forEach((side, i) => {
       const end = this.ends[side], original = this.endCanvases[2 * i], decoded = this.endCanvases[2 * i + 1];
-      const context = decoded.getContext("2d");
-      plane.decodeTo(end.code, (image) => plane.paint(image, context, context.createImageData(28, 28), decoded));
+      plane.decodeTo(end.code, (image) => plane.paint(image, decoded));
       original.parentElement.style.visibility = end.index !== null && plane.images ? "visible" : "hidden";
       if (end.index !== null && plane.images) {
-        const c = original.getContext("2d"), picture = c.createImageData(28, 28);
-        const px = plane.images.subarray(end.index * PIXELS, (end.index + 1) * PIXELS);
-        for (let p = 0; p < PIXELS; p++) { picture.data.fill(px[p], 4 * p, 4 * p + 3); picture.data[4 * p + 3] = 255; }
-        c.putImageData(picture, 0, 0);
+        paintDigit(original, testImage(plane.images, end.index), 1);
         original.nextElementSibling.textContent = `${side}: test #${end.index}`;
       }
     });
@@ -1058,8 +1042,7 @@ class Sample {
       canvas.addEventListener("mouseenter", () => this.setHighlight(i));
       canvas.addEventListener("mouseleave", () => this.setHighlight(null));
       box.appendChild(canvas);
-      const context = canvas.getContext("2d");
-      plane.decodeTo(code, (image) => plane.paint(image, context, context.createImageData(28, 28), canvas));
+      plane.decodeTo(code, (image) => plane.paint(image, canvas));
       return canvas;
     });
   }

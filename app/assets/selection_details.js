@@ -4,7 +4,8 @@
 // shows its details at once and the server only records the selection (it used to draw these:
 // about 6 ms of server CPU per click of every student).
 
-const PIXELS = 784;
+import { paintDigit, testImage } from "./digits.js";
+
 const HINT = "Click a digit, or anywhere on the plane, to select it: its details appear here.";
 
 // The k codes nearest to `code` (squared Euclidean distance in the full latent space), nearest
@@ -27,15 +28,6 @@ export function nearest(codes, dim, code, k, exclude = null) {
   return best.map(([, index]) => index);
 }
 
-function paintGrey(canvas, pixels, scale) {
-  const context = canvas.getContext("2d"), picture = context.createImageData(28, 28), px = picture.data;
-  for (let p = 0; p < PIXELS; p++) {
-    const v = Math.round(Math.min(255, Math.max(0, pixels[p] * scale)));
-    px[4 * p] = v; px[4 * p + 1] = v; px[4 * p + 2] = v; px[4 * p + 3] = 255;
-  }
-  context.putImageData(picture, 0, 0);
-}
-
 function figure(caption, testid) {
   const element = document.createElement("figure");
   element.innerHTML = `<canvas width="28" height="28" data-testid="${testid}"></canvas><figcaption></figcaption>`;
@@ -54,11 +46,10 @@ export class SelectionDetails {
     this.token = 0; // the newest drawing; a decode that finishes after a newer click is dropped
   }
 
-  // The code of test image `index` in the full latent space (the plot's points for a 2-D model).
-  codeOf(index) {
-    const plane = this.plane, codes = plane.model.arrays.codes;
-    if (codes) return codes.subarray(index * plane.latentDim, (index + 1) * plane.latentDim);
-    return plane.latentDim === 2 ? plane.points.subarray(2 * index, 2 * index + 2) : plane.lift(plane.points[2 * index], plane.points[2 * index + 1]);
+  // The test images' codes in the full latent space: a >2-D model ships them with its decoder;
+  // a 2-D model's are the plot's points.
+  codes() {
+    return this.plane.model.arrays.codes || this.plane.points;
   }
 
   show(pick, force = false) {
@@ -72,7 +63,6 @@ export class SelectionDetails {
       hint.className = "lp-details-hint";
       hint.textContent = HINT;
       root.appendChild(hint);
-      root.dataset.index = "";
       return;
     }
     const onImage = pick.index !== null && plane.points && plane.labels;
@@ -81,20 +71,20 @@ export class SelectionDetails {
     const row = document.createElement("div");
     row.className = onImage ? "lp-details-row" : "lp-details-row lp-details-point";
     root.append(title, row);
-    root.dataset.index = onImage ? String(pick.index) : "";
 
-    const code = onImage ? this.codeOf(pick.index) : plane.lift(pick.x, pick.y);
+    const dim = plane.latentDim;
+    const code = onImage ? this.codes().subarray(pick.index * dim, (pick.index + 1) * dim) : plane.lift(pick.x, pick.y);
     if (onImage) {
       const original = figure("original", "details-original");
       row.appendChild(original);
-      if (plane.images) paintGrey(original.querySelector("canvas"), plane.images.subarray(pick.index * PIXELS, (pick.index + 1) * PIXELS), 1);
+      if (plane.images) paintDigit(original.querySelector("canvas"), testImage(plane.images, pick.index), 1);
       else original.querySelector("figcaption").textContent = "original (loading…)";
     }
     const decoded = figure(onImage ? "reconstruction" : `decoded at (${pick.x.toFixed(3)}, ${pick.y.toFixed(3)})`, "details-decoded");
     row.appendChild(decoded);
     plane.decodeCopy(Float32Array.from(code)).then((image) => {
       if (token !== this.token) return;
-      paintGrey(decoded.querySelector("canvas"), image, 255);
+      paintDigit(decoded.querySelector("canvas"), image, 255);
       decoded.querySelector("canvas").dataset.painted = "true";
     });
 
@@ -106,9 +96,7 @@ export class SelectionDetails {
     side.appendChild(where);
     row.appendChild(side);
     if (!plane.points || !plane.labels) return; // no test set: nothing to compare with
-    const codes = plane.model.arrays.codes || (plane.latentDim === 2 ? plane.points : null);
-    if (!codes) return;
-    const found = nearest(codes, plane.latentDim, code, plane.data.details.neighbours, onImage ? pick.index : null);
+    const found = nearest(this.codes(), dim, code, plane.data.details.neighbours, onImage ? pick.index : null);
     const heading = document.createElement("p");
     heading.innerHTML = "<strong>Nearest test images</strong> ";
     heading.append(`(labels ${found.map((i) => plane.labels[i]).join(", ")})`);
@@ -119,7 +107,7 @@ export class SelectionDetails {
       const cell = figure(String(plane.labels[index]), "details-neighbour");
       cell.dataset.index = String(index);
       cell.title = `test image #${index}`;
-      if (plane.images) paintGrey(cell.querySelector("canvas"), plane.images.subarray(index * PIXELS, (index + 1) * PIXELS), 1);
+      if (plane.images) paintDigit(cell.querySelector("canvas"), testImage(plane.images, index), 1);
       grid.appendChild(cell);
     }
     side.append(heading, grid);
