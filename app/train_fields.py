@@ -44,7 +44,7 @@ class TrainFields:
     hidden: str  # dense layer widths, e.g. "512, 256"
     channels: str  # conv channels, e.g. "32, 64"
     style: str  # "strided" or "pool"
-    dense: int  # conv: dense layer before the code (0: none)
+    dense: int  # conv: width of the dense layers before the code (0: none)
     activation: str
     batch_norm: bool
     reconstruction: str  # "bce" or "mse"
@@ -62,6 +62,7 @@ class TrainFields:
     name: str  # the file name, as typed
     title: str
     overwrite: bool = False
+    dense_layers: int = 1  # conv: how many dense layers of that width
     digits: list[int] = field(default_factory=lambda: list(ALL_DIGITS))  # the digits to train on
 
     @classmethod
@@ -77,6 +78,7 @@ class TrainFields:
             channels=", ".join(map(str, config.channels)) if conv else "32, 64",
             style=config.style if conv else "strided",
             dense=config.dense if conv else 0,
+            dense_layers=config.dense_layers if conv else 1,
             activation=config.activation,
             batch_norm=config.batch_norm,
             reconstruction=objective.reconstruction,
@@ -99,6 +101,15 @@ class TrainFields:
     @classmethod
     def read(cls, state: MutableMapping[str, Any]) -> TrainFields:
         return cls(**{f.name: state[field_key(f.name)] for f in fields(cls) if field_key(f.name) in state})
+
+    @classmethod
+    def keep(cls, state: MutableMapping[str, Any]) -> None:
+        """Hand every field's value back to the session state, so that it outlives a run that does
+        not draw its widget (Streamlit forgets those: a dense model's hidden sizes while a conv
+        model is built, say), and the fields can always be read."""
+        for f in fields(cls):
+            if field_key(f.name) in state:
+                state[field_key(f.name)] = state[field_key(f.name)]
 
     def write(self, state: MutableMapping[str, Any]) -> None:
         for name, value in asdict(self).items():
@@ -124,7 +135,8 @@ class TrainFields:
                 config: Any = DenseConfig(hidden=parse_sizes(self.hidden, "hidden layer sizes"), **common)
             else:
                 channels = parse_sizes(self.channels, "conv channels", allow_empty=False)
-                config = ConvConfig(channels=channels, style=self.style, dense=int(self.dense), **common)
+                config = ConvConfig(channels=channels, style=self.style, dense=int(self.dense),
+                                    dense_layers=int(self.dense_layers), **common)  # fmt: skip
         except ValueError as error:
             return str(error)
         if not self.digits:

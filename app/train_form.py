@@ -17,7 +17,7 @@ from app.job_spec import MAX_TITLE_LENGTH, JobSpec
 from app.train_fields import ALL_DIGITS, CUSTOM, KINDS, VARIANTS, TrainFields, field_key
 from app.training_job import JobSnapshot
 from models.checkpoint_store import SUFFIX
-from models.config import ACTIVATIONS, MAX_LATENT_DIM
+from models.config import ACTIVATIONS, MAX_LATENT_DIM, MAX_LAYERS
 from models.presets import DEFAULT_PRESET, PRESETS
 
 # Longer than a checkpoint name may be, so a long pasted name is shortened visibly (the page
@@ -37,6 +37,7 @@ def model_form() -> JobSpec | str:
     """Draw the builder; return the spec to train, or a message saying what is wrong."""
     if key("kind") not in st.session_state:
         TrainFields.from_preset(PRESETS[DEFAULT_PRESET]).write(st.session_state)
+    TrainFields.keep(st.session_state)
     choices = [*PRESETS, CUSTOM]
     preset = st.selectbox("Start from", choices, key=key("preset"), on_change=apply_preset,
                           format_func=lambda n: "Custom" if n == CUSTOM else PRESETS[n].title,
@@ -55,7 +56,12 @@ def model_form() -> JobSpec | str:
         else:
             st.text_input("Conv channels", key=key("channels"), help="The first two stages halve 28 → 14 → 7.")
             st.radio("Down/upsampling", ["strided", "pool"], key=key("style"), horizontal=True)
-            st.number_input("Dense layer before the code (0: none)", 0, 4096, key=key("dense"))
+            width, depth = st.columns(2)
+            width.number_input("Dense width", 0, 4096, key=key("dense"),
+                               help="Width of the dense layers between the convs and the code (0: none).")  # fmt: skip
+            depth.number_input("Dense layers", 1, MAX_LAYERS, key=key("dense_layers"),
+                               disabled=not st.session_state[key("dense")],
+                               help="How many of them, in the encoder and in the decoder each.")  # fmt: skip
         st.selectbox("Activation", ACTIVATIONS, key=key("activation"))
         st.checkbox("Batch norm", key=key("batch_norm"))
     with variant_column:

@@ -93,7 +93,8 @@ class ConvConfig:
     channels: tuple[int, ...] = (32, 64)  # output channels of each conv stage
     style: str = "strided"  # "strided" or "pool"
     kernel_size: int = 3  # odd kernel size of every conv
-    dense: int = 0  # width of an extra dense layer before the code (0: none)
+    dense: int = 0  # width of the dense layers between the convs and the code (0: none)
+    dense_layers: int = 1  # how many such layers, in the encoder and again in the decoder
     activation: str = "relu"  # nonlinearity after each conv / dense layer
     batch_norm: bool = False  # BatchNorm after each conv (and dense) layer
     objective: Objective = field(default_factory=Objective)
@@ -106,6 +107,7 @@ class ConvConfig:
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}")
         _check_int("dense", self.dense, 0, MAX_WIDTH)
+        _check_int("dense_layers", self.dense_layers, 1, MAX_LAYERS)
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

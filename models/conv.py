@@ -60,14 +60,17 @@ class ConvAutoencoder(Autoencoder):
         for i in range(len(config.channels)):
             encoder += _encoder_stage(i, channels[i], channels[i + 1], config)
         encoder.append(nn.Flatten())
-        if config.dense:
-            encoder += [nn.Linear(flat, config.dense), *_norm_act(config.dense, config, dims=1)]
+        dense_widths = [config.dense] * config.dense_layers if config.dense else []
+        for n_in, n_out in zip([flat, *dense_widths], dense_widths, strict=False):
+            encoder += [nn.Linear(n_in, n_out), *_norm_act(n_out, config, dims=1)]
         encoder.append(nn.Linear(bottleneck, self.code_outputs))
         self.encoder = nn.Sequential(*encoder)
 
         decoder: list[nn.Module] = []
-        if config.dense:
-            decoder += [nn.Linear(config.latent_dim, config.dense), *_norm_act(config.dense, config, dims=1)]
+        # A 2-D code is unfolded into an image by these dense layers alone: depth here lets the
+        # decoder bend the plane, as a dense VAE's three layers do.
+        for n_in, n_out in zip([config.latent_dim, *dense_widths], dense_widths, strict=False):
+            decoder += [nn.Linear(n_in, n_out), *_norm_act(n_out, config, dims=1)]
         decoder += [nn.Linear(config.dense or config.latent_dim, flat), make_activation(config.activation)]
         decoder.append(nn.Unflatten(1, (channels[-1], side, side)))
         for i in reversed(range(len(config.channels))):

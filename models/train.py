@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--latent-dim", type=int, help="size of the code z")
     model.add_argument("--hidden", type=parse_sizes, help="dense models: encoder layer widths, e.g. 512,256")
     model.add_argument("--channels", type=parse_sizes, help="conv models: channels of each conv stage, e.g. 32,64")
-    model.add_argument("--dense", type=int, help="conv models: width of a dense layer before the code (0: none)")
+    model.add_argument("--dense", type=int, help="conv models: width of the dense layers before the code (0: none)")
+    model.add_argument("--dense-layers", type=int, help="conv models: how many dense layers of that width")
     model.add_argument(
         "--style", choices=("strided", "pool"), help="conv models: strided convs, or pooling and upsampling"
     )
@@ -156,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 TRAINING_OPTIONS = ("epochs", "batch_size", "lr", "schedule", "weight_decay", "kl_warmup", "knn_reference")
-MODEL_OPTIONS = ("latent_dim", "hidden", "channels", "dense", "style", "kernel_size", "activation", "batch_norm")
+MODEL_OPTIONS = (
+    "latent_dim", "hidden", "channels", "dense", "dense_layers", "style", "kernel_size", "activation", "batch_norm",
+)  # fmt: skip
 OBJECTIVE_OPTIONS = ("reconstruction", "beta", "noise", "noise_level", "contractive_weight")
 
 

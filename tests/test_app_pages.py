@@ -156,6 +156,24 @@ def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     queue.shutdown(timeout=10)
 
 
+def test_the_builder_keeps_the_fields_it_hides(mnist_test: Split) -> None:
+    """Switching the family hides some fields; they must survive later reruns, not crash the page."""
+    app = _app("pages/train.py")
+    app.text_input(key="train_hidden").set_value("300, 100").run()
+    app.radio(key="train_kind").set_value("Convolutional").run()
+    app.number_input(key="train_dense").set_value(128).run()
+    app.number_input(key="train_dense_layers").set_value(2).run()
+    app.number_input(key="train_epochs").set_value(3).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error and not app.button(key="train_start").disabled
+    app.radio(key="train_kind").set_value("Dense").run()
+    app.number_input(key="train_epochs").set_value(4).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.text_input(key="train_hidden").value == "300, 100"  # as typed before the switch
+    app.radio(key="train_kind").set_value("Convolutional").run()
+    assert app.number_input(key="train_dense").value == 128 and app.number_input(key="train_dense_layers").value == 2
+
+
 def test_train_page_rejects_bad_settings_before_starting(mnist_test: Split) -> None:
     app = _app("pages/train.py")
     app.text_input(key="train_hidden").set_value("512, lots").run()

@@ -192,6 +192,18 @@ def test_the_new_options_reach_the_checkpoint(
     assert now.strip() == stored.strip()
 
 
+def test_dense_layers_reach_the_checkpoint(tmp_path: Path, mnist_train: Split) -> None:
+    out = tmp_path / "deep"
+    args = ["--preset", "conv_vae_2d", "--channels", "4,8", "--dense", "16", "--dense-layers", "3", "--epochs", "1",
+            "--subset", "512", "--knn-reference", "1000", "--quiet", "--out", str(out)]  # fmt: skip
+    assert _run_cli(*args).returncode == 0
+    model, info = load_checkpoint(out.with_suffix(".safetensors"))
+    assert info.config.dense == 16 and info.config.dense_layers == 3
+    widths = [m.out_features for m in model.decoder if isinstance(m, torch.nn.Linear)]
+    assert widths == [16, 16, 16, 8 * 7 * 7]
+    assert [m.out_features for m in model.encoder if isinstance(m, torch.nn.Linear)] == [16, 16, 16, 4]
+
+
 def test_half_precision_stores_the_metrics_of_the_rounded_weights(
     tmp_path: Path, mnist_train: Split, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -215,6 +227,8 @@ def test_half_precision_stores_the_metrics_of_the_rounded_weights(
         (["--digits", "1,12"], "distinct digits"),
         (["--hidden", "64", "--preset", "conv_ae_tiny"], "--hidden does not apply to conv_ae_tiny"),
         (["--channels", "8"], "--channels does not apply to dense_vae_2d"),
+        (["--dense-layers", "2"], "--dense-layers does not apply to dense_vae_2d"),
+        (["--dense-layers", "0", "--preset", "conv_vae_2d"], "dense_layers must be a whole number from 1"),
         (["--schedule", "linear"], "invalid choice"),
         (["--kl-warmup", "-1"], "KL warm-up"),
         (["--weight-decay", "-1"], "weight decay"),

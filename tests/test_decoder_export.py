@@ -26,6 +26,7 @@ CONFIGS = {
         "conv_vae",
         ConvConfig(channels=(4, 8), dense=16, batch_norm=True, kernel_size=5, activation="leaky_relu"),
     ),
+    "conv_vae bn 3 dense layers": ("conv_vae", ConvConfig(channels=(4, 8), dense=12, dense_layers=3, batch_norm=True)),
     "conv_ae one stage": ("conv_ae", ConvConfig(latent_dim=3, channels=(5,))),
 }
 

@@ -71,9 +71,12 @@ def test_vae_samples_while_training_only() -> None:
 
 @pytest.mark.parametrize("latent_dim", [1, 2, 3, 10])
 @pytest.mark.parametrize("style", ["strided", "pool"])
-@pytest.mark.parametrize("channels", [(4,), (4, 8), (4, 8, 8)])
-def test_conv_shapes_for_any_latent_size(latent_dim: int, style: str, channels: tuple[int, ...]) -> None:
-    model = get_model("conv_vae", ConvConfig(latent_dim=latent_dim, channels=channels, style=style, dense=8)).eval()
+@pytest.mark.parametrize(("channels", "dense_layers"), [((4,), 1), ((4, 8), 2), ((4, 8, 8), 3)])
+def test_conv_shapes_for_any_latent_size(
+    latent_dim: int, style: str, channels: tuple[int, ...], dense_layers: int
+) -> None:
+    config = ConvConfig(latent_dim=latent_dim, channels=channels, style=style, dense=8, dense_layers=dense_layers)
+    model = get_model("conv_vae", config).eval()
     x = torch.rand(3, 1, 28, 28)
     assert model.encode(x).shape == (3, latent_dim)
     assert model.decode(torch.zeros(3, latent_dim)).shape == (3, 1, 28, 28)
