@@ -76,7 +76,7 @@ def run_job(
         title=spec.title,
         preset=spec.preset,
         dataset=spec.dataset,
-        training=spec.training.to_dict(),
+        training=spec.training.resolved().to_dict(),  # where and how it really runs
         command=APP_COMMAND.format(job_id=job_id),
     )
     target = checkpoint_dir / f"{spec.save_name}{SUFFIX}"

@@ -142,9 +142,10 @@ class TrainFields:
         if not self.digits:
             return "choose at least one digit to train on"
         digits = tuple(sorted(set(self.digits)))
+        # precision "auto": bfloat16 where the hardware does it natively, for a class waiting on a run.
         training = TrainConfig(epochs=int(self.epochs), batch_size=int(self.batch), lr=float(self.lr),
                                subset=int(self.subset) or None,
-                               digits=None if digits == ALL_DIGITS else digits)  # fmt: skip
+                               digits=None if digits == ALL_DIGITS else digits, precision="auto")  # fmt: skip
         return JobSpec(FAMILIES[(self.kind, self.variational)], config, training, self.name, self.title,
                        dataset=DEFAULT_DATASET, preset=None if self.preset == CUSTOM else self.preset,
                        overwrite=bool(self.overwrite))  # fmt: skip

@@ -15,6 +15,7 @@ from app import markdown
 from app.images import upscale
 from app.palette import DIGIT_COLORS
 from app.training_job import JobSnapshot, JobState
+from models.engine import StepProgress
 from models.images import tile
 from models.latent import Bounds, plot_view
 from models.replay import Replay
@@ -38,9 +39,10 @@ def describe_duration(seconds: float | None) -> str:
     return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
 
 
-def device_name(device: str) -> str:
-    """How the progress names where a job trains."""
-    return {"cuda": "the GPU (CUDA)", "mps": "the GPU (Apple MPS)"}.get(device, "the CPU")
+def where_it_trains(progress: StepProgress) -> str:
+    """How the progress names where a job trains, and in bfloat16 if its forward passes are."""
+    device = {"cuda": "the GPU (CUDA)", "mps": "the GPU (Apple MPS)"}.get(progress.device, "the CPU")
+    return f"{device} in bfloat16" if progress.precision == "bfloat16" else device
 
 
 def progress_section(job: JobSnapshot) -> None:
@@ -55,7 +57,7 @@ def progress_section(job: JobSnapshot) -> None:
         )
         text = (
             f"Epoch {progress.epoch}/{job.spec.training.epochs} · step {progress.step}/{progress.steps_per_epoch} · "
-            f"{progress.images_per_s:,.0f} images/s on {device_name(progress.device)} · {timing}"
+            f"{progress.images_per_s:,.0f} images/s on {where_it_trains(progress)} · {timing}"
         )
         st.progress(progress.global_step / max(progress.total_steps, 1), text=text)
     elif job.active:

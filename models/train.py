@@ -32,13 +32,13 @@ from models.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSSES, ConvC
 from models.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
 from models.engine import (
     DEVICES,
+    PRECISIONS,
     SCHEDULES,
     EpochResult,
     StepProgress,
     TrainConfig,
     TrainingFinished,
     evaluation_splits,
-    resolve_device,
     train,
 )
 from models.metrics import compute_metrics
@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU",
     )  # fmt: skip
     parser.add_argument(
+        "--precision", choices=PRECISIONS, default=defaults.precision,
+        help="of the forward pass: bfloat16 runs the matrix products in bfloat16 (the loss, weights and Adam stay "
+        "float32), 1.2-1.45x as fast here on a CPU with AMX; auto picks bfloat16 where the hardware does it natively",
+    )  # fmt: skip
+    parser.add_argument(
         "--threads", type=int, default=CLI_THREADS,
         help="torch CPU threads (the app's background jobs use 1, to keep the server responsive)",
     )  # fmt: skip
@@ -165,7 +170,7 @@ OBJECTIVE_OPTIONS = ("reconstruction", "beta", "noise", "noise_level", "contract
 
 def train_config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
     overrides: dict[str, Any] = {"seed": args.seed, "threads": args.threads, "subset": args.subset}
-    overrides |= {"digits": args.digits, "device": args.device}
+    overrides |= {"digits": args.digits, "device": args.device, "precision": args.precision}
     for name in TRAINING_OPTIONS:
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
@@ -226,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("lesson", "description"):
             if len(getattr(args, name)) > MAX_TEXT_LENGTH:
                 raise ValueError(f"--{name} is longer than {MAX_TEXT_LENGTH} characters")
-        device = resolve_device(config.device)
+        config = config.resolved()  # the checkpoint says where and how it really ran
+        device = torch.device(config.device)
         out = output_path(args.out, preset.name, args.overwrite)
         train_split = load_split(args.dataset, train=True, root=args.data_dir)
         test_split = load_split(args.dataset, train=False, root=args.data_dir)
@@ -243,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         title=args.title or preset.title,
         preset=preset.name,
         dataset=args.dataset,
-        training=replace(config, device=device.type).to_dict(),  # where it really ran
+        training=config.to_dict(),
         command="python -m models.train " + shlex.join(argv),
         lesson=args.lesson,
         description=args.description,
@@ -253,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     last: EpochResult | None = None
     total_steps = (config.subset or len(train_split.with_digits(config.digits))) // config.batch_size * config.epochs
     bar = tqdm(total=total_steps, unit="step", disable=args.quiet, dynamic_ncols=True)
-    bar.set_description(f"training on {device.type}")
+    bar.set_description(f"training on {device.type} in {config.precision}")
     try:
         for event in train(model, train_split, test_split, config):
             if isinstance(event, StepProgress):
@@ -291,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     assert last is not None and saved is not None
     size = saved.stat().st_size
-    took = f"{last.elapsed:.1f} s on {device.type}, {size:,} bytes"
+    took = f"{last.elapsed:.1f} s on {device.type} in {config.precision}, {size:,} bytes"
     print(f"Saved {saved} after {count_of(last.epoch, 'epoch')} ({took}).")
     print(f"Test metrics: {last.test.summary()}")
     return 0

@@ -71,7 +71,8 @@ def test_job_runs_to_finished_with_checkpoint_and_replay(make_queue, mnist_test:
     model, info = load_checkpoint(path)
     assert (info.model, info.config, info.title, info.epochs) == ("dense_vae", SMALL, "Job tiny", 2)
     assert info.dataset == "mnist" and info.preset is None
-    assert info.training == asdict(TINY) and "app" in info.command
+    assert info.training == asdict(TINY.resolved()) and "app" in info.command  # where and how it ran
+    assert info.training["device"] != "auto" and info.training["precision"] != "auto"
     assert info.metrics == done.epochs[-1].test.to_dict()
 
     replay = done.replay

@@ -13,7 +13,10 @@ Figures (all from this run, so a busy machine slows both sides alike):
     reference's epoch ends with its test pass (loss over the 10k test images through its
     DataLoader, as the example's `test()`); the engine's with its own evaluation (loss terms,
     ELBO, MSE and the k-NN accuracy of the test codes against 10,000 training codes).
-- achieved GFLOP/s of the engine's steps (FLOPs of one step counted by torch's FlopCounterMode)
+- the same two rates for the engine with `precision="auto"`: bfloat16 forward passes where this
+  CPU multiplies bfloat16 natively (AMX, AVX-512 BF16), else float32 again; printed with the
+  measured bfloat16/float32 speed of one layer-sized product.
+- achieved GFLOP/s of the engine's float32 steps (FLOPs of one step counted by torch's FlopCounterMode)
   against a plain float32 matmul with the same thread count; printed as a ratio.
 The engine runs with as many threads as the reference (torch's default, all cores), as the
 CLI does; `--threads 1` measures the setting the app's background jobs use.
@@ -33,7 +36,15 @@ from typing import NamedTuple
 import torch
 
 from models.data import data_dir, load_split
-from models.engine import EpochResult, StepProgress, TrainConfig, configure_torch, train
+from models.engine import (
+    EpochResult,
+    StepProgress,
+    TrainConfig,
+    configure_torch,
+    cpu_bfloat16_speedup,
+    resolve_precision,
+    train,
+)
 from models.presets import get_preset
 from tests.benchmarks.report import report
 
@@ -69,11 +80,13 @@ def reference_round(model: torch.nn.Module, loader_iter, test_loader, steps: int
     return Rates(steps * BATCH / trained, steps * BATCH / (time.perf_counter() - start))
 
 
-def engine_round(model: torch.nn.Module, train_split, test_split, steps: int, seed: int, threads: int) -> Rates:
+def engine_round(
+    model: torch.nn.Module, train_split, test_split, steps: int, seed: int, threads: int, precision: str
+) -> Rates:
     """The project's engine: one epoch of `steps` steps (a subset of the training set if fewer than
     a full epoch), its evaluation included, as the CLI and the app run it."""
     subset = steps * BATCH if steps * BATCH < len(train_split) else None
-    config = TrainConfig(epochs=1, batch_size=BATCH, seed=seed, threads=threads, subset=subset)
+    config = TrainConfig(epochs=1, batch_size=BATCH, seed=seed, threads=threads, subset=subset, precision=precision)
     start = time.perf_counter()
     last: StepProgress | None = None
     for event in train(model, train_split, test_split, config):
@@ -142,21 +155,29 @@ def main() -> int:
     batches = endless()
     torch.manual_seed(0)
     reference_model, engine_model = get_preset(PRESET).build(), get_preset(PRESET).build()
+    mixed_model = get_preset(PRESET).build()
+    mixed_precision = resolve_precision("auto", torch.device("cpu"))
     reference: list[Rates] = []
     engine: list[Rates] = []
+    mixed: list[Rates] = []
     matmul: list[float] = []
     for round_index in range(args.rounds):
         reference.append(reference_round(reference_model, batches, test_loader, args.steps, default_threads))
-        engine.append(engine_round(engine_model, train_split, test_split, args.steps, round_index, threads))
+        engine.append(engine_round(engine_model, train_split, test_split, args.steps, round_index, threads, "float32"))
+        mixed.append(
+            engine_round(mixed_model, train_split, test_split, args.steps, round_index, threads, mixed_precision)
+        )
         matmul.append(matmul_gflops(threads))
         print(f"round {round_index + 1}: steps: reference {reference[-1].step:.0f} img/s, engine {engine[-1].step:.0f} "
-              f"img/s; epochs with evaluation: reference {reference[-1].epoch:.0f} img/s, engine "
-              f"{engine[-1].epoch:.0f} img/s; matmul {matmul[-1]:.1f} GFLOP/s", flush=True)  # fmt: skip
+              f"img/s, engine in {mixed_precision} {mixed[-1].step:.0f} img/s; epochs with evaluation: reference "
+              f"{reference[-1].epoch:.0f} img/s, engine {engine[-1].epoch:.0f} img/s, in {mixed_precision} "
+              f"{mixed[-1].epoch:.0f} img/s; matmul {matmul[-1]:.1f} GFLOP/s", flush=True)  # fmt: skip
 
     configure_torch(threads)
     flops = step_flops_per_image(engine_model, train_split.images)
     engine_rate, reference_rate = (statistics.median(r.step for r in side) for side in (engine, reference))
     engine_epoch, reference_epoch = (statistics.median(r.epoch for r in side) for side in (engine, reference))
+    mixed_rate, mixed_epoch = statistics.median(r.step for r in mixed), statistics.median(r.epoch for r in mixed)
     matmul_rate = statistics.median(matmul)
     achieved = engine_rate * flops / 1e9
     engine_model.eval()
@@ -177,6 +198,12 @@ def main() -> int:
         "engine_epoch_images_per_s": round(engine_epoch, 1),
         "reference_epoch_images_per_s": round(reference_epoch, 1),
         "epoch_speedup_vs_reference": round(engine_epoch / reference_epoch, 2),
+        "precision_auto": mixed_precision,
+        "bfloat16_matmul_speedup": round(cpu_bfloat16_speedup(), 2),
+        "auto_images_per_s": round(mixed_rate, 1),
+        "auto_speedup_vs_reference": round(mixed_rate / reference_rate, 2),
+        "auto_epoch_images_per_s": round(mixed_epoch, 1),
+        "auto_epoch_speedup_vs_reference": round(mixed_epoch / reference_epoch, 2),
         "train_mflop_per_image": round(flops / 1e6, 3),
         "engine_gflops": round(achieved, 1),
         "matmul_gflops": round(matmul_rate, 1),
@@ -193,6 +220,11 @@ def main() -> int:
     print(
         f"epochs with evaluation: engine {engine_epoch:.0f} img/s vs reference {reference_epoch:.0f} img/s: "
         f"{figures['epoch_speedup_vs_reference']:.2f}x (target >= 3x)"
+    )
+    print(
+        f"precision auto ({mixed_precision}; bfloat16 products {figures['bfloat16_matmul_speedup']:.1f}x as fast "
+        f"as float32 here): steps {mixed_rate:.0f} img/s: {figures['auto_speedup_vs_reference']:.2f}x; epochs "
+        f"{mixed_epoch:.0f} img/s: {figures['auto_epoch_speedup_vs_reference']:.2f}x (target >= 3x)"
     )
     print(
         f"engine {achieved:.1f} GFLOP/s vs matmul {matmul_rate:.1f} GFLOP/s: "
