@@ -92,3 +92,10 @@ def test_the_shipped_dense_vae_meets_the_vae_targets() -> None:
     # (its stored metrics are checked against a fresh evaluation above).
     metrics = read_info(CHECKPOINT_DIR / "dense_vae_2d.safetensors").metrics
     assert metrics["elbo"] >= -137.0 and metrics["knn_accuracy"] >= 0.82
+
+
+def test_the_shipped_conv_vae_is_as_good_as_the_dense_vae() -> None:
+    # Issue 11: the conv VAE at least as good as the dense VAE on both the ELBO and the k-NN accuracy.
+    conv = read_info(CHECKPOINT_DIR / "conv_vae_2d.safetensors").metrics
+    dense = read_info(CHECKPOINT_DIR / "dense_vae_2d.safetensors").metrics
+    assert conv["elbo"] >= dense["elbo"] and conv["knn_accuracy"] >= dense["knn_accuracy"]
