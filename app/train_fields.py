@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from app.job_spec import JobSpec
-from models.config import ConvConfig, DenseConfig, Objective
+from models.config import CODE_NOISE_ON_A_VAE, ConvConfig, DenseConfig, Objective
 from models.data import DEFAULT_DATASET
 from models.engine import TrainConfig
 from models.presets import DEFAULT_PRESET, Preset
@@ -21,7 +21,9 @@ KEY_PREFIX = "train_"
 CUSTOM = "custom"  # the preset choice for a model built by hand
 # 5 epochs of the dense 2-D VAE: about a minute on a laptop CPU, and the clusters are clear.
 DEFAULT_EPOCHS = 5
-VARIANTS = ("plain", "denoising", "sparse", "contractive")
+VARIANTS = ("plain", "denoising", "sparse", "contractive", "regularised")
+# A regularised AE's defaults: the settings of the best runs in the README's table.
+CODE_NOISE, CODE_PENALTY = 0.15, 0.5
 KINDS = ("Dense", "Convolutional")
 ALL_DIGITS = tuple(range(10))
 FAMILIES = {("Dense", False): "dense_ae", ("Dense", True): "dense_vae", ("Convolutional", False): "conv_ae",
@@ -63,6 +65,8 @@ class TrainFields:
     title: str
     overwrite: bool = False
     dense_layers: int = 1  # conv: how many dense layers of that width
+    code_noise: float = CODE_NOISE  # regularised AE: std of the noise on the code
+    code_penalty: float = CODE_PENALTY  # regularised AE: weight of half the squared length of the code
     digits: list[int] = field(default_factory=lambda: list(ALL_DIGITS))  # the digits to train on
 
     @classmethod
@@ -96,6 +100,8 @@ class TrainFields:
             name=f"my_{preset.name}",
             title=f"{preset.title} (mine)",
             digits=list(training.digits or ALL_DIGITS),
+            code_noise=objective.code_noise or CODE_NOISE,
+            code_penalty=objective.code_penalty or CODE_PENALTY,
         )
 
     @classmethod
@@ -118,7 +124,7 @@ class TrainFields:
     def spec(self) -> JobSpec | str:
         """The spec these fields describe, or a message saying what is wrong with them."""
         default = Objective()
-        denoising, sparse = self.variant == "denoising", self.variant == "sparse"
+        denoising, sparse, regularised = (self.variant == name for name in ("denoising", "sparse", "regularised"))
         objective = Objective(
             reconstruction=self.reconstruction,
             beta=float(self.beta) if self.variational else 1.0,
@@ -127,6 +133,8 @@ class TrainFields:
             sparsity=self.sparsity if sparse else "none",
             sparsity_weight=float(self.sparsity_weight) if sparse else default.sparsity_weight,
             contractive_weight=float(self.contractive_weight) if self.variant == "contractive" else 0.0,
+            code_noise=float(self.code_noise) if regularised else 0.0,
+            code_penalty=float(self.code_penalty) if regularised else 0.0,
         )
         common = {"latent_dim": int(self.latent), "activation": self.activation, "batch_norm": self.batch_norm,
                   "objective": objective}  # fmt: skip
@@ -139,6 +147,8 @@ class TrainFields:
                                     dense_layers=int(self.dense_layers), **common)  # fmt: skip
         except ValueError as error:
             return str(error)
+        if self.variational and objective.code_noise > 0:
+            return CODE_NOISE_ON_A_VAE
         if not self.digits:
             return "choose at least one digit to train on"
         digits = tuple(sorted(set(self.digits)))
@@ -169,4 +179,6 @@ def _variant(objective: Objective) -> str:
         return "denoising"
     if objective.sparsity != "none":
         return "sparse"
+    if objective.code_noise > 0 or objective.code_penalty > 0:
+        return "regularised"
     return "contractive" if objective.contractive_weight > 0 else "plain"

@@ -17,7 +17,7 @@ from app.job_spec import MAX_TITLE_LENGTH, JobSpec
 from app.train_fields import ALL_DIGITS, CUSTOM, KINDS, VARIANTS, TrainFields, field_key
 from app.training_job import JobSnapshot
 from models.checkpoint_store import SUFFIX
-from models.config import ACTIVATIONS, MAX_LATENT_DIM, MAX_LAYERS
+from models.config import ACTIVATIONS, MAX_CODE_NOISE, MAX_LATENT_DIM, MAX_LAYERS
 from models.presets import DEFAULT_PRESET, PRESETS
 
 # Longer than a checkpoint name may be, so a long pasted name is shortened visibly (the page
@@ -79,6 +79,12 @@ def model_form() -> JobSpec | str:
             st.number_input("Sparsity weight", 0.0, 10.0, step=1e-3, format="%g", key=key("sparsity_weight"))
         elif variant == "contractive":
             st.number_input("Contractive weight", 0.0, 10.0, step=1e-3, format="%g", key=key("contractive_weight"))
+        elif variant == "regularised":
+            st.number_input("Noise on the code (σ)", 0.0, MAX_CODE_NOISE, step=0.05, format="%g", key=key("code_noise"),
+                            help="Gaussian noise on the code while training (plain autoencoders only).")  # fmt: skip
+            st.number_input("Code penalty", 0.0, 100.0, step=0.1, format="%g", key=key("code_penalty"),
+                            help="Weight of half the squared length of the code: it keeps the codes near the "
+                                 "origin, so the noise means the same at every scale.")  # fmt: skip
     with training_column:
         st.markdown("**Training**")
         st.number_input("Epochs", 1, 200, key=key("epochs"))

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from models import losses
+from models.config import CODE_NOISE_ON_A_VAE
 
 IMAGE_SHAPE = (1, 28, 28)  # every supported dataset is 28x28 grayscale
 IMAGE_PIXELS = 28 * 28
@@ -76,6 +77,8 @@ class Autoencoder(nn.Module):
     def __init__(self, config: Any) -> None:
         super().__init__()
         config.validate()
+        if self.variational and config.objective.code_noise > 0:
+            raise ValueError(CODE_NOISE_ON_A_VAE)
         self.config = config
 
     @property
@@ -107,9 +110,13 @@ class Autoencoder(nn.Module):
         """Encode and decode x. A VAE samples z while training (or when sample=True)."""
         mu, logvar = self.encode_distribution(x)
         z = mu
-        if logvar is not None and (self.training if sample is None else sample):
+        sampling = self.training if sample is None else sample
+        if logvar is not None and sampling:
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z = mu + eps * torch.exp(0.5 * logvar)
+        elif sampling and self.config.objective.code_noise > 0:  # a regularised AE
+            eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            z = mu + self.config.objective.code_noise * eps
         return ModelOutput(self.decoder(z), z, mu, logvar)
 
     def loss(self, x: Tensor, out: ModelOutput, kl_weight: float | None = None) -> LossTerms:
@@ -123,6 +130,8 @@ class Autoencoder(nn.Module):
         penalty = reconstruction.new_zeros(())
         if objective.sparsity != "none":
             penalty = penalty + objective.sparsity_weight * losses.sparsity_penalty(out.mu, objective)
+        if objective.code_penalty > 0:
+            penalty = penalty + objective.code_penalty * losses.code_penalty(out.mu)
         if objective.contractive_weight > 0 and self.training:
             penalty = penalty + objective.contractive_weight * losses.contractive_penalty(self.encode, x)
         total = reconstruction + (objective.beta if kl_weight is None else kl_weight) * kl + penalty

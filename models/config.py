@@ -22,6 +22,8 @@ MAX_LAYERS = 8  # hidden layers of a dense model, conv stages of a conv model
 MAX_WIDTH = 8192  # units of a dense layer
 MAX_CHANNELS = 1024  # channels of a conv stage
 MAX_KERNEL = 9
+MAX_CODE_NOISE = 10.0  # std of the noise on the code of a regularised AE
+CODE_NOISE_ON_A_VAE = "noise on the code is for plain autoencoders: a VAE already samples its code"
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,16 @@ class Objective:
     sparsity_weight: float = 1e-3  # weight of the sparsity penalty
     sparsity_target: float = 0.05  # target mean activation rho for the "kl" penalty
     contractive_weight: float = 0.0  # contractive AE: weight of ||d code / d input||_F^2
+    # Regularised AE (plain autoencoders): Gaussian noise of this std on the code while training,
+    # and a penalty of `code_penalty` times half the squared length of the code, which fixes the
+    # scale the noise is measured against (a VAE with a fixed posterior spread, made deterministic).
+    code_noise: float = 0.0
+    code_penalty: float = 0.0
 
     def validate(self) -> None:
-        for name in ("beta", "noise_level", "sparsity_weight", "sparsity_target", "contractive_weight"):
+        names = ("beta", "noise_level", "sparsity_weight", "sparsity_target", "contractive_weight", "code_noise",
+                 "code_penalty")  # fmt: skip
+        for name in names:
             _check_number(name, getattr(self, name))
         _check_choice("reconstruction", self.reconstruction, RECONSTRUCTION_LOSSES)
         _check_choice("noise", self.noise, NOISE_KINDS)
@@ -47,8 +56,10 @@ class Objective:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         if self.noise != "none" and not 0 < self.noise_level <= (1 if self.noise == "masking" else 10):
             raise ValueError(f"noise_level {self.noise_level} is out of range for {self.noise} noise")
-        if self.sparsity_weight < 0 or self.contractive_weight < 0:
+        if min(self.sparsity_weight, self.contractive_weight, self.code_penalty) < 0:
             raise ValueError("penalty weights must be >= 0")
+        if not 0 <= self.code_noise <= MAX_CODE_NOISE:
+            raise ValueError(f"code_noise must be from 0 to {MAX_CODE_NOISE:g}, got {self.code_noise}")
         if self.sparsity == "kl" and not 0 < self.sparsity_target < 1:
             raise ValueError(f"sparsity_target must be in (0, 1), got {self.sparsity_target}")
 
@@ -62,6 +73,8 @@ class Objective:
             parts.append(f"sparse ({self.sparsity})")
         if self.contractive_weight > 0:
             parts.append("contractive")
+        if self.code_noise > 0 or self.code_penalty > 0:
+            parts.append(f"regularised (code noise {self.code_noise:g}, penalty {self.code_penalty:g})")
         return " + ".join(parts) or "plain"
 
 

@@ -38,6 +38,12 @@ def kl_divergence(mu: Tensor, logvar: Tensor) -> Tensor:
     return (-0.5 * (1 + logvar - mu.square() - logvar.exp()).sum(1)).mean()
 
 
+def code_penalty(code: Tensor) -> Tensor:
+    """Half the squared length of each code, averaged over the batch (a regularised AE's penalty:
+    with the noise on the code, it is the KL term of a VAE whose posterior spread is fixed)."""
+    return 0.5 * code.square().sum(1).mean()
+
+
 def sparsity_penalty(code: Tensor, objective: Objective) -> Tensor:
     """L1 on the code, or KL(rho || mean sigmoid activation) summed over units."""
     if objective.sparsity == "l1":

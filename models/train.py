@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise on the input, clean target")
     model.add_argument("--noise-level", type=float, help="Gaussian noise std, or the share of pixels masked")
     model.add_argument("--contractive-weight", type=float, help="weight of the contractive penalty")
+    model.add_argument(
+        "--code-noise", type=float,
+        help="regularised AE: std of Gaussian noise on the code while training (plain autoencoders only)",
+    )  # fmt: skip
+    model.add_argument(
+        "--code-penalty", type=float, help="regularised AE: weight of half the squared length of the code"
+    )
 
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -165,7 +172,9 @@ TRAINING_OPTIONS = ("epochs", "batch_size", "lr", "schedule", "weight_decay", "k
 MODEL_OPTIONS = (
     "latent_dim", "hidden", "channels", "dense", "dense_layers", "style", "kernel_size", "activation", "batch_norm",
 )  # fmt: skip
-OBJECTIVE_OPTIONS = ("reconstruction", "beta", "noise", "noise_level", "contractive_weight")
+OBJECTIVE_OPTIONS = (
+    "reconstruction", "beta", "noise", "noise_level", "contractive_weight", "code_noise", "code_penalty",
+)  # fmt: skip
 
 
 def train_config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
