@@ -18,7 +18,7 @@ from models.checkpoint import CheckpointInfo, save_checkpoint
 from models.checkpoint_store import SUFFIX
 from models.data import load_split
 from models.engine import EpochResult, StepProgress, TrainingFinished, train
-from models.registry import get_model
+from models.registry import get_model, parameter_count
 from models.replay import REPLAY_SAMPLE, REPLAY_SUFFIX, Replay, replay_sample, save_replay, snapshot
 
 APP_COMMAND = "trained in the latent space explorer app (training queue, job {job_id})"
@@ -76,7 +76,7 @@ def run_job(
         title=spec.title,
         preset=spec.preset,
         dataset=spec.dataset,
-        training=spec.training.resolved().to_dict(),  # where and how it really runs
+        training=spec.training.resolved(parameter_count(spec.family, spec.config)).to_dict(),  # as it runs
         command=APP_COMMAND.format(job_id=job_id),
     )
     target = checkpoint_dir / f"{spec.save_name}{SUFFIX}"

@@ -43,7 +43,7 @@ from models.engine import (
 )
 from models.metrics import compute_metrics
 from models.presets import DEFAULT_PRESET, Preset, get_preset, list_presets
-from models.registry import get_model
+from models.registry import get_model, parameter_count
 from models.text import DefaultsFormatter, count_of
 
 # A training run from the command line has the machine to itself: use every core (up to 4;
@@ -111,8 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument(
         "--precision", choices=PRECISIONS, default=defaults.precision,
-        help="of the forward pass: bfloat16 runs the matrix products in bfloat16 (the loss, weights and Adam stay "
-        "float32), 1.2-1.45x as fast here on a CPU with AMX; auto picks bfloat16 where the hardware does it natively",
+        help="bfloat16 computes the matrix products and convolutions of training in bfloat16 (the loss, weights, "
+        "Adam and evaluation stay float32): 1.5x as fast here on a CPU with AMX; auto picks it where the hardware "
+        "does bfloat16 natively, for models of at least 250,000 weights",
     )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, default=CLI_THREADS,
@@ -240,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("lesson", "description"):
             if len(getattr(args, name)) > MAX_TEXT_LENGTH:
                 raise ValueError(f"--{name} is longer than {MAX_TEXT_LENGTH} characters")
-        config = config.resolved()  # the checkpoint says where and how it really ran
+        config = config.resolved(parameter_count(preset.family, model_config))  # as the checkpoint records it
         device = torch.device(config.device)
         out = output_path(args.out, preset.name, args.overwrite)
         train_split = load_split(args.dataset, train=True, root=args.data_dir)

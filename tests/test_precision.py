@@ -23,32 +23,37 @@ MODELS = {
 }
 
 
+BIG, SMALL = 1_000_000, 100_000  # weights: the default dense VAE has 1.07 M, the tiny conv AE 3 k
+
+
 @pytest.mark.parametrize(
-    ("requested", "device", "fast", "chosen"),
+    ("requested", "device", "parameters", "fast", "chosen"),
     [
-        ("float32", "cpu", True, "float32"),  # asked for: kept, whatever the hardware
-        ("bfloat16", "cpu", False, "bfloat16"),
-        ("auto", "cpu", True, "bfloat16"),  # a CPU with native bfloat16 (AMX, AVX-512 BF16)
-        ("auto", "cpu", False, "float32"),  # one without: emulated bfloat16 would be slower
-        ("auto", "cuda", True, "bfloat16"),
-        ("auto", "cuda", False, "float32"),
-        ("auto", "mps", True, "float32"),  # autocast to bfloat16 is not used on Apple GPUs
+        ("float32", "cpu", BIG, True, "float32"),  # asked for: kept, whatever the hardware
+        ("bfloat16", "cpu", SMALL, False, "bfloat16"),
+        ("auto", "cpu", BIG, True, "bfloat16"),  # a CPU with native bfloat16 (AMX, AVX-512 BF16)
+        ("auto", "cpu", BIG, False, "float32"),  # one without: emulated bfloat16 would be slower
+        ("auto", "cpu", SMALL, True, "float32"),  # a small model would gain nothing
+        ("auto", "cuda", BIG, True, "bfloat16"),
+        ("auto", "cuda", BIG, False, "float32"),
+        ("auto", "mps", BIG, True, "float32"),  # bfloat16 is not used on Apple GPUs
     ],
 )
-def test_precision_selection(requested: str, device: str, fast: bool, chosen: str) -> None:
+def test_precision_selection(requested: str, device: str, parameters: int, fast: bool, chosen: str) -> None:
     asked: list[bool] = []
 
     def is_fast() -> bool:
         asked.append(True)
         return fast
 
-    assert select_precision(requested, device, is_fast) == chosen
-    assert bool(asked) == (requested == "auto" and device != "mps")  # measured only when it matters
+    assert select_precision(requested, device, parameters, is_fast) == chosen
+    # The hardware is measured only when it matters.
+    assert bool(asked) == (requested == "auto" and device != "mps" and parameters == BIG)
 
 
 def test_an_unknown_precision_is_refused() -> None:
     with pytest.raises(ValueError, match="precision must be one of"):
-        select_precision("float16", "cpu", lambda: True)
+        select_precision("float16", "cpu", BIG, lambda: True)
     with pytest.raises(ValueError, match="precision must be one of"):
         TrainConfig(precision="half").validate(60_000)
 
@@ -70,7 +75,9 @@ def test_bfloat16_runs_repeat_exactly_and_learn_as_float32_does(
         assert value.dtype == torch.float32 and torch.equal(value, again[name]), name  # float32 weights
     steps = [e for e in events if isinstance(e, StepProgress)]
     assert {e.precision for e in steps} == {"bfloat16"}
-    _, reference = _train(family, mnist_train, mnist_test, "float32")
+    weights, reference = _train(family, mnist_train, mnist_test, "float32")
+    if engine.cpu_bfloat16_speedup_is_worth_it():  # the products really ran in bfloat16
+        assert any(not torch.equal(value, weights[name]) for name, value in first.items())
     ours, theirs = (next(e for e in run if isinstance(e, EpochResult)).test for run in (events, reference))
     assert ours.reconstruction == pytest.approx(theirs.reconstruction, rel=0.03)  # the same learning, to ~1 %
     assert ours.reconstruction < steps[0].losses["reconstruction"]
@@ -95,7 +102,7 @@ def test_the_cli_records_the_precision_it_trained_in(
     args = ["--preset", "conv_ae_tiny", "--epochs", "1", "--subset", "256", "--batch-size", "64", "--quiet"]
     assert train_cli.main([*args, "--precision", precision, "--device", "cpu", "--out", str(out)]) == 0
     _, info = load_checkpoint(out.with_suffix(".safetensors"))
-    expected = "bfloat16" if precision == "bfloat16" or engine.cpu_bfloat16_speedup_is_worth_it() else "float32"
+    expected = "bfloat16" if precision == "bfloat16" else "float32"  # auto: the tiny conv AE is too small
     assert info.training["precision"] == expected  # what it really ran in, never "auto"
     assert f"in {expected}" in capsys.readouterr().out
 
@@ -122,4 +129,21 @@ def test_the_train_page_asks_for_the_fast_precision() -> None:
 
     spec = TrainFields.from_preset(PRESETS["dense_vae_2d"]).spec()
     assert spec.training.precision == "auto"
-    assert spec.training.resolved().precision in ("float32", "bfloat16")
+    assert spec.training.resolved(BIG).precision in ("float32", "bfloat16")
+    assert spec.training.resolved(SMALL).precision == "float32"
+
+
+def test_dense_models_use_low_precision_products_and_conv_models_autocast() -> None:
+    dense = get_model("dense_vae", MODELS["dense_vae"])
+    conv = get_model("conv_ae", MODELS["conv_ae"])
+    assert engine.bfloat16_method(dense, torch.device("cpu")) == "products"
+    assert engine.bfloat16_method(conv, torch.device("cpu")) == "autocast"
+    assert engine.bfloat16_method(dense, torch.device("cuda")) == "autocast"
+
+
+def test_low_precision_products_are_undone_afterwards() -> None:
+    before = torch.backends.mkldnn.matmul.fp32_precision, torch.backends.mkldnn.conv.fp32_precision
+    with pytest.raises(RuntimeError), engine.low_precision_products():
+        assert torch.backends.mkldnn.matmul.fp32_precision == "bf16"
+        raise RuntimeError("a failing step")
+    assert (torch.backends.mkldnn.matmul.fp32_precision, torch.backends.mkldnn.conv.fp32_precision) == before

@@ -156,7 +156,7 @@ def main() -> int:
     torch.manual_seed(0)
     reference_model, engine_model = get_preset(PRESET).build(), get_preset(PRESET).build()
     mixed_model = get_preset(PRESET).build()
-    mixed_precision = resolve_precision("auto", torch.device("cpu"))
+    mixed_precision = resolve_precision("auto", torch.device("cpu"), sum(p.numel() for p in mixed_model.parameters()))
     reference: list[Rates] = []
     engine: list[Rates] = []
     mixed: list[Rates] = []
