@@ -40,7 +40,7 @@ def describe_duration(seconds: float | None) -> str:
 
 
 def where_it_trains(progress: StepProgress) -> str:
-    """How the progress names where a job trains, and in bfloat16 if its forward passes are."""
+    """How the progress names where a job trains, and whether it computes in bfloat16."""
     device = {"cuda": "the GPU (CUDA)", "mps": "the GPU (Apple MPS)"}.get(progress.device, "the CPU")
     return f"{device} in bfloat16" if progress.precision == "bfloat16" else device
 

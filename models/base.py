@@ -107,16 +107,14 @@ class Autoencoder(nn.Module):
         return torch.sigmoid(self.decoder(z))
 
     def forward(self, x: Tensor, sample: bool | None = None, generator: torch.Generator | None = None) -> ModelOutput:
-        """Encode and decode x. A VAE samples z while training (or when sample=True)."""
+        """Encode and decode x. While training (or when sample=True), a VAE samples z from its
+        posterior, and a regularised AE adds its fixed code noise."""
         mu, logvar = self.encode_distribution(x)
         z = mu
-        sampling = self.training if sample is None else sample
-        if logvar is not None and sampling:
+        spread = torch.exp(0.5 * logvar) if logvar is not None else self.config.objective.code_noise
+        if (self.training if sample is None else sample) and (logvar is not None or spread > 0):
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-            z = mu + eps * torch.exp(0.5 * logvar)
-        elif sampling and self.config.objective.code_noise > 0:  # a regularised AE
-            eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-            z = mu + self.config.objective.code_noise * eps
+            z = mu + eps * spread
         return ModelOutput(self.decoder(z), z, mu, logvar)
 
     def loss(self, x: Tensor, out: ModelOutput, kl_weight: float | None = None) -> LossTerms:

@@ -64,8 +64,9 @@ class TrainConfig:
     kl_warmup: int = 0  # VAEs: epochs over which the KL weight ramps linearly from 0 to beta (0: none)
     digits: tuple[int, ...] | None = None  # train and evaluate on these digits only (None: all ten)
     device: str = "auto"  # "auto" (cuda, then mps, then cpu), "cpu", "cuda" or "mps"
-    # "bfloat16": the forward pass in bfloat16 (autocast), the loss, weights and Adam in float32;
-    # "auto": bfloat16 where the hardware multiplies it natively (see `resolve_precision`).
+    # "bfloat16": the products of training in bfloat16 (see `bfloat16_method`), the loss, weights,
+    # Adam and evaluation in float32; "auto": bfloat16 where the hardware does it natively and
+    # the model is big enough to gain (see `select_precision`).
     precision: str = "float32"
 
     def validate(self, train_size: int) -> None:
@@ -181,8 +182,8 @@ def resolve_precision(requested: str, device: torch.device, parameters: int) -> 
 
 @functools.cache
 def cpu_bfloat16_speedup_is_worth_it() -> bool:
-    """Whether this CPU multiplies bfloat16 matrices at least `BFLOAT16_SPEEDUP_NEEDED` times as
-    fast as float32 ones, measured on a layer-sized product (a few ms, once per process)."""
+    """Whether this CPU computes a layer-sized product at least `BFLOAT16_SPEEDUP_NEEDED` times as
+    fast in bfloat16 as in float32 (measured once per process, in a few ms)."""
     return cpu_bfloat16_speedup() >= BFLOAT16_SPEEDUP_NEEDED
 
 
@@ -251,7 +252,7 @@ class StepProgress(NamedTuple):
     images_per_s: float  # training throughput so far (evaluation excluded)
     device: str = "cpu"  # where the model trains: "cpu", "cuda" or "mps"
     lr: float = 0.0  # the learning rate of this step (see `scheduled_lr`)
-    precision: str = "float32"  # of the forward pass: "float32" or "bfloat16"
+    precision: str = "float32"  # of the training products: "float32" or "bfloat16"
 
 
 class EpochResult(NamedTuple):
@@ -393,7 +394,7 @@ def bfloat16_method(model: Autoencoder, device: torch.device) -> str:
 
     Measured here, one CPU thread, a step against float32: the dense VAE 512-256 1.56x with
     products and 1.25x with autocast; the 32-64 conv VAE 1.01x with products (oneDNN's float32
-    convolutions gained nothing) and 1.44x with autocast.
+    convolutions gained nothing) and 1.51x with autocast.
     """
     convolutional = any(isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for module in model.modules())
     return "autocast" if convolutional or device.type != "cpu" else "products"
