@@ -22,6 +22,7 @@ from torch import Tensor
 
 from models.base import Autoencoder, LossTerms, ModelOutput
 from models.data import Split
+from models.fused_adam import FusedAdamStep
 from models.losses import corrupt
 from models.metrics import EvalMetrics, compute_metrics
 from models.text import count_of
@@ -326,6 +327,7 @@ def train(
     objective = model.config.objective
     beta = objective.beta if model.variational else 0.0
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
+    optimizer_step = FusedAdamStep(optimizer)  # optimizer.step(), less its per-step bookkeeping
 
     steps_per_epoch = len(images) // config.batch_size
     total_steps = steps_per_epoch * config.epochs
@@ -364,7 +366,7 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             with low_precision_products(bfloat16 == "products"):
                 terms.total.backward()
-            optimizer.step()
+            optimizer_step()
 
             global_step += 1
             sums += values
@@ -442,7 +444,8 @@ def make_optimizer(model: Autoencoder, lr: float, weight_decay: float = 0.0) -> 
     """Adam, or AdamW with decoupled weight decay; the fused kernel (one pass over all parameters)
     where torch supports it.
 
-    Measured here: fused Adam made a dense-VAE step 1.6x faster on one CPU thread.
+    Measured here: fused Adam made a dense-VAE step 1.6x faster on one CPU thread. The engine
+    steps it through `FusedAdamStep`, which calls the same kernel with less bookkeeping.
     """
     kind = torch.optim.AdamW if weight_decay > 0 else torch.optim.Adam
     options: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay} if weight_decay > 0 else {"lr": lr}
