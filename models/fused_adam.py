@@ -16,7 +16,7 @@ gradient this step, or a torch without these kernels.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -54,7 +54,7 @@ class FusedAdamStep:
         with torch.no_grad():  # as torch's step: the weights change in place, outside autograd
             self._kernel_step(group, grads)
 
-    def _kernel_step(self, group: dict, grads: list[Tensor]) -> None:
+    def _kernel_step(self, group: dict[str, Any], grads: list[Tensor]) -> None:
         assert self._state is not None
         torch._foreach_add_(self._state.steps, 1)
         kernel = torch._fused_adamw_ if group.get("decoupled_weight_decay", False) else torch._fused_adam_
