@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.palette import favicon
-from app.plane_assets import preload_plane_assets
+from app.plane.preload import preload_plane_assets
+from app.widgets.palette import favicon
 
 st.set_page_config(page_title="Latent space explorer", page_icon=favicon(), layout="wide")
 # Before the rest of the app is imported: on a fresh server, the browser fetches and compiles
 # plotly.js while this process imports torch (about 1.3 s) and encodes the test set.
 preload_plane_assets()
 
-from app import url_state  # noqa: E402 (after the preloader, on purpose)
-from app.copy_link import copy_link_button  # noqa: E402
-from app.lesson import lesson_banner  # noqa: E402
-from app.presenter import presenter_controls  # noqa: E402
-from app.sidebar import model_picker, training_status  # noqa: E402
-from app.style import shared_style  # noqa: E402
-from models.engine import configure_torch  # noqa: E402
+from app.classroom import url_state  # noqa: E402 (after the preloader, on purpose)
+from app.classroom.copy_link import copy_link_button  # noqa: E402
+from app.classroom.lesson import lesson_banner  # noqa: E402
+from app.classroom.presenter import presenter_controls  # noqa: E402
+from app.shell.sidebar import model_picker, training_status  # noqa: E402
+from app.shell.style import shared_style  # noqa: E402
+from models.training.runtime import configure_torch  # noqa: E402
 
 # One torch thread: tiny models decode fastest that way on small machines, and a training
 # job in the background keeps the other core.

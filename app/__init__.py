@@ -1,1 +1,9 @@
-"""Streamlit glue shared by the pages: cached loaders, figures, sidebar, components."""
+"""The Streamlit app: everything the pages share. It imports models/; pages/ import it.
+
+Packages: `shell` (the frame of every page: sidebar, model picker, what a page starts with,
+style), `classroom` (the view in the URL, copy link, presenter mode, the lesson), `plane` (the
+latent-plane component: its Python side, publishing, and its browser code in `js/`), `space` (a
+model and its latent space for the pages: the catalogue, the test set, encoding and decoding),
+`widgets` (pieces pages draw with: colours, digits, images, drawing input, noise, endpoints),
+`train` (the Train page's form and panels) and `jobs` (the training queue: no Streamlit).
+"""

@@ -10,12 +10,14 @@ import argparse
 import os
 import sys
 
-from models.checkpoint import CheckpointError, load_checkpoint
-from models.checkpoint_store import SHIPPED_DIRS, list_checkpoints
-from models.data import DATA_DIR_ENV, DataUnavailableError, load_split
-from models.engine import TrainConfig, configure_torch, evaluation_splits
-from models.metrics import EvalMetrics, compute_metrics
+from models.evaluation.metrics import EvalMetrics, compute_metrics
+from models.files.checkpoint import CheckpointError, load_checkpoint
+from models.files.data import DATA_DIR_ENV, DataUnavailableError, load_split
+from models.files.store import SHIPPED_DIRS, list_checkpoints
 from models.text import DefaultsFormatter
+from models.training.config import TrainConfig
+from models.training.loop import evaluation_splits
+from models.training.runtime import configure_torch
 
 MARKDOWN_COLUMNS = (
     "file", "model", "epochs", "reconstruction", "KL", "ELBO", "MSE per pixel", "k-NN accuracy", "k-NN reference",

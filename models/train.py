@@ -1,6 +1,6 @@
 """Command-line training: `python -m models.train --preset dense_vae_2d`.
 
-Trains with the shared engine (`models.engine`), shows a tqdm progress bar, writes the
+Trains as the app's jobs do (`models.training.run`), shows a tqdm progress bar, writes the
 checkpoint atomically after every completed epoch (so an interrupted or diverging run
 keeps its last good epoch) and prints the test metrics at the end.
 
@@ -14,7 +14,6 @@ command gives the same weights.
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import shlex
 import sys
@@ -25,29 +24,19 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from models.base import Autoencoder
-from models.checkpoint import MAX_TEXT_LENGTH, CheckpointInfo, save_checkpoint
-from models.checkpoint_store import SUFFIX, is_shipped, user_checkpoint_dir
-from models.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSSES, ConvConfig, DenseConfig
-from models.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
-from models.engine import (
-    DEVICES,
-    PRECISIONS,
-    SCHEDULES,
-    EpochResult,
-    StepProgress,
-    TrainConfig,
-    TrainingFinished,
-    evaluation_splits,
-    train,
-)
-from models.metrics import compute_metrics
-from models.presets import DEFAULT_PRESET, Preset, get_preset, list_presets
-from models.registry import get_model, parameter_count
+from models.families.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSSES, ConvConfig, DenseConfig, parse_sizes
+from models.families.registry import get_model, parameter_count
+from models.files.checkpoint import MAX_TEXT_LENGTH
+from models.files.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
+from models.files.store import SUFFIX, first_free_name, is_shipped, user_checkpoint_dir
 from models.text import DefaultsFormatter, count_of
+from models.training.config import SCHEDULES, TrainConfig
+from models.training.events import StepProgress, TrainingFinished
+from models.training.presets import DEFAULT_PRESET, Preset, get_preset, list_presets
+from models.training.run import CheckpointWritten, run_info, train_and_save
+from models.training.runtime import DEVICES, PRECISIONS
 
-# A training run from the command line has the machine to itself: use every core (up to 4;
-# measured here on 2 cores: 8.5-9.4k images/s with 2 threads against 5.6-7.2k with 1).
+# A training run from the command line has the machine to itself: use every core (up to 4).
 CLI_THREADS = max(1, min(os.cpu_count() or 1, 4))
 
 
@@ -61,16 +50,16 @@ def parse_digits(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in parts)
 
 
-def parse_sizes(text: str) -> tuple[int, ...]:
-    """'512,256' -> (512, 256); '' -> () (no hidden layer)."""
-    parts = [part for part in text.replace(",", " ").split() if part]
-    if not all(part.isdigit() for part in parts):
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, e.g. 512,256; got {text!r}")
-    return tuple(int(part) for part in parts)
+def sizes(text: str) -> tuple[int, ...]:
+    """`parse_sizes` for argparse: '512,256' -> (512, 256); '' -> () (no hidden layer)."""
+    try:
+        return parse_sizes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = TrainConfig()
+    defaults, preset = TrainConfig(), " (default: the preset's)"
     parser = argparse.ArgumentParser(
         prog="python -m models.train",
         description="Train an autoencoder preset on MNIST and save it as a checkpoint. Options left out "
@@ -78,94 +67,80 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsFormatter,
     )
     parser.add_argument("--preset", default=DEFAULT_PRESET, choices=list_presets(), help="model recipe to train")
-    parser.add_argument("--epochs", type=int, help="epochs to train (default: the preset's)")
-    parser.add_argument("--batch-size", type=int, help="images per step (default: the preset's)")
-    parser.add_argument("--lr", type=float, help="Adam learning rate, the peak of a schedule (default: the preset's)")
-    parser.add_argument(
-        "--schedule", choices=SCHEDULES,
-        help="learning-rate schedule over the run: constant, cosine (down to 0) or onecycle (up to --lr over "
-        "the first 30%% of the steps, then down) (default: the preset's)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--weight-decay", type=float, help="decoupled weight decay (AdamW); 0 is plain Adam (default: the preset's)"
-    )
-    parser.add_argument(
-        "--kl-warmup", type=int,
-        help="VAEs: epochs over which the KL weight ramps linearly from 0 to beta (default: the preset's)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--knn-reference", type=int,
-        help="training images whose codes are the k-NN reference (60000: all) (default: the preset's)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, default=defaults.seed, help="random seed: the same command gives the same model"
-    )
-    parser.add_argument("--subset", type=int, help="train on this many random training images (default: all)")
-    parser.add_argument(
-        "--digits", type=parse_digits,
-        help="train and evaluate on these digits only, e.g. 0,1,4,7 (default: all ten)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--device", choices=DEVICES, default=defaults.device,
-        help="where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU",
-    )  # fmt: skip
-    parser.add_argument(
-        "--precision", choices=PRECISIONS, default=defaults.precision,
-        help="bfloat16 computes the matrix products and convolutions of training in bfloat16 (the loss, weights, "
-        "Adam and evaluation stay float32): 1.5x as fast here on a CPU with AMX; auto picks it where the hardware "
-        "does bfloat16 natively, for models of at least 250,000 weights",
-    )  # fmt: skip
-    parser.add_argument(
-        "--threads", type=int, default=CLI_THREADS,
-        help="torch CPU threads (the app's background jobs use 1, to keep the server responsive)",
-    )  # fmt: skip
-    parser.add_argument("--dataset", default="mnist", choices=DATASETS, help="dataset to train on")
-    parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
 
-    model = parser.add_argument_group("model options (default: the preset's)")
+    training = parser.add_argument_group("training")
+    training.add_argument("--epochs", type=int, help="epochs to train" + preset)
+    training.add_argument("--batch-size", type=int, help="images per step" + preset)
+    training.add_argument("--lr", type=float, help="Adam learning rate, the peak of a schedule" + preset)
+    training.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule over the run: constant, "
+                          "cosine (down to 0) or onecycle (up to --lr over the first 30%% of the steps, then down)"
+                          + preset)  # fmt: skip
+    training.add_argument("--weight-decay", type=float, help="decoupled weight decay (AdamW); 0 is plain Adam" + preset)
+
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="mnist", choices=DATASETS, help="dataset to train on")
+    data.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_ENV}, else data/ in the repository)")
+    data.add_argument("--subset", type=int, help="train on this many random training images (default: all)")
+    data.add_argument("--digits", type=parse_digits, help="train and evaluate on these digits only, e.g. 0,1,4,7 "
+                      "(default: all ten)")  # fmt: skip
+    data.add_argument("--knn-reference", type=int,
+                      help="training images whose codes are the k-NN reference (60000: all)" + preset)  # fmt: skip
+
+    machine = parser.add_argument_group("reproducibility and hardware")
+    machine.add_argument("--seed", type=int, default=defaults.seed, help="random seed: the same command gives the "
+                         "same model")  # fmt: skip
+    machine.add_argument("--device", choices=DEVICES, default=defaults.device,
+                         help="where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU")  # fmt: skip
+    machine.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
+                         help="bfloat16 computes the matrix products and convolutions of training in bfloat16 (the "
+                         "loss, weights, Adam and evaluation stay float32), faster on a CPU with AMX; auto picks it "
+                         "where the hardware does bfloat16 natively, for models of at least 250,000 "
+                         "weights")  # fmt: skip
+    machine.add_argument("--threads", type=int, default=CLI_THREADS, help="torch CPU threads (the app's background "
+                         "jobs use 1, to keep the server responsive)")  # fmt: skip
+
+    model = parser.add_argument_group("model options" + preset)
     model.add_argument("--latent-dim", type=int, help="size of the code z")
-    model.add_argument("--hidden", type=parse_sizes, help="dense models: encoder layer widths, e.g. 512,256")
-    model.add_argument("--channels", type=parse_sizes, help="conv models: channels of each conv stage, e.g. 32,64")
-    model.add_argument("--dense", type=int, help="conv models: width of the dense layers before the code (0: none)")
-    model.add_argument("--dense-layers", type=int, help="conv models: how many dense layers of that width")
-    model.add_argument(
-        "--style", choices=("strided", "pool"), help="conv models: strided convs, or pooling and upsampling"
-    )
-    model.add_argument("--kernel-size", type=int, help="conv models: odd kernel size of every conv")
+    model.add_argument("--hidden", type=sizes, help="dense models: encoder layer widths, e.g. 512,256")
     model.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer nonlinearity")
-    model.add_argument(
-        "--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="batch norm after hidden layers"
-    )
-    model.add_argument("--reconstruction", choices=RECONSTRUCTION_LOSSES, help="reconstruction loss")
-    model.add_argument("--beta", type=float, help="VAEs: weight of the KL term (a beta-VAE for beta != 1)")
-    model.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise on the input, clean target")
-    model.add_argument("--noise-level", type=float, help="Gaussian noise std, or the share of pixels masked")
-    model.add_argument("--contractive-weight", type=float, help="weight of the contractive penalty")
-    model.add_argument(
-        "--code-noise", type=float,
-        help="regularised AE: std of Gaussian noise on the code while training (plain autoencoders only)",
-    )  # fmt: skip
-    model.add_argument(
-        "--code-penalty", type=float, help="regularised AE: weight of half the squared length of the code"
-    )
+    model.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
+                       help="batch norm after hidden layers")  # fmt: skip
+
+    conv = parser.add_argument_group("conv model options" + preset)
+    conv.add_argument("--channels", type=sizes, help="channels of each conv stage, e.g. 32,64")
+    conv.add_argument("--style", choices=("strided", "pool"), help="strided convs, or pooling and upsampling")
+    conv.add_argument("--kernel-size", type=int, help="odd kernel size of every conv")
+    conv.add_argument("--dense", type=int, help="width of the dense layers before the code (0: none)")
+    conv.add_argument("--dense-layers", type=int, help="how many dense layers of that width")
+
+    objective = parser.add_argument_group("objective" + preset)
+    objective.add_argument("--reconstruction", choices=RECONSTRUCTION_LOSSES, help="reconstruction loss")
+    objective.add_argument("--beta", type=float, help="VAEs: weight of the KL term (a beta-VAE for beta != 1)")
+    objective.add_argument("--kl-warmup", type=int, help="VAEs: epochs over which the KL weight ramps linearly "
+                           "from 0 to beta")  # fmt: skip
+
+    variants = parser.add_argument_group("training variants" + preset)
+    variants.add_argument("--noise", choices=NOISE_KINDS, help="denoising: noise on the input, clean target")
+    variants.add_argument("--noise-level", type=float, help="Gaussian noise std, or the share of pixels masked")
+    variants.add_argument("--contractive-weight", type=float, help="weight of the contractive penalty")
+    variants.add_argument("--code-noise", type=float, help="regularised AE: std of Gaussian noise on the code while "
+                          "training (plain autoencoders only)")  # fmt: skip
+    variants.add_argument("--code-penalty", type=float,
+                          help="regularised AE: weight of half the squared length of the code")  # fmt: skip
 
     output = parser.add_argument_group("output")
-    output.add_argument(
-        "--out",
-        help="checkpoint path; .safetensors is appended (default: the user folder, under the preset's name "
-        "or the first free name after it)",
-    )
-    output.add_argument(
-        "--overwrite", action="store_true", help="replace the --out file if it exists (never a shipped model)"
-    )
-    output.add_argument("--title", help="name shown in the app (default: the preset's title)")
-    output.add_argument("--lesson", default="", help="group of the model in the app's picker, e.g. 'beta-VAE'")
-    output.add_argument("--description", default="", help="one sentence for students, shown in the app")
-    output.add_argument(
-        "--half", action="store_true",
-        help="store the weights in float16 (half the bytes); the stored metrics are those of the rounded weights",
-    )  # fmt: skip
+    output.add_argument("--out", help="checkpoint path; .safetensors is appended (default: the user folder, under the "
+                        "preset's name or the first free name after it)")  # fmt: skip
+    output.add_argument("--overwrite", action="store_true",
+                        help="replace the --out file if it exists (never a shipped model)")  # fmt: skip
+    output.add_argument("--half", action="store_true", help="store the weights in float16 (half the bytes); the "
+                        "stored metrics are those of the rounded weights")  # fmt: skip
     output.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    shown = parser.add_argument_group("shown in the app")
+    shown.add_argument("--title", help="name shown in the app (default: the preset's title)")
+    shown.add_argument("--lesson", default="", help="group of the model in the app's picker, e.g. 'beta-VAE'")
+    shown.add_argument("--description", default="", help="one sentence for students, shown in the app")
     return parser
 
 
@@ -214,10 +189,7 @@ def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
     """
     if out is None:
         folder = user_checkpoint_dir()
-        path, number = folder / f"{preset}{SUFFIX}", 2
-        while path.exists():
-            path, number = folder / f"{preset}_{number}{SUFFIX}", number + 1
-        return path
+        return folder / f"{first_free_name(folder, preset)}{SUFFIX}"
     path = Path(os.path.abspath(out))  # "user/../x" means x, even before user/ exists
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
@@ -253,64 +225,51 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(config.seed)  # before building: the initial weights are part of the run
     model = get_model(preset.family, model_config)
-    info = CheckpointInfo(
-        model=preset.family,
-        config=model_config,
-        title=args.title or preset.title,
-        preset=preset.name,
-        dataset=args.dataset,
-        training=config.to_dict(),
-        command="python -m models.train " + shlex.join(argv),
-        lesson=args.lesson,
+    info = run_info(
+        preset.family, model_config, config, title=args.title or preset.title, preset=preset.name,
+        dataset=args.dataset, command="python -m models.train " + shlex.join(argv), lesson=args.lesson,
         description=args.description,
-    )
-    evaluation = evaluation_splits(train_split, test_split, config) if args.half else None
-    saved: Path | None = None
-    last: EpochResult | None = None
+    )  # fmt: skip
+    last: CheckpointWritten | None = None
     total_steps = (config.subset or len(train_split.with_digits(config.digits))) // config.batch_size * config.epochs
     bar = tqdm(total=total_steps, unit="step", disable=args.quiet, dynamic_ncols=True)
     bar.set_description(f"training on {device.type} in {config.precision}")
     try:
-        for event in train(model, train_split, test_split, config):
+        for event in train_and_save(model, info, out, train_split, test_split, config, half=args.half):
             if isinstance(event, StepProgress):
                 bar.update(1)
                 if event.step % 20 == 0:
                     bar.set_postfix(
                         epoch=event.epoch, loss=f"{event.losses['total']:.2f}", img_s=f"{event.images_per_s:.0f}"
                     )
-            elif isinstance(event, EpochResult):
-                line = f"epoch {event.epoch}: train loss {event.train['total']:.2f}; test {event.test.summary()}"
-                to_save: Autoencoder = model
-                if evaluation is not None:  # store the metrics of the weights as they are stored
-                    to_save = copy.deepcopy(model).half().float()
-                    test, reference = evaluation
-                    metrics, codes = compute_metrics(to_save, test, reference, k=config.knn_k, seed=config.seed)
-                    event = event._replace(test=metrics, test_codes=codes)
-                    line += f"; float16 weights: {metrics.summary()}"
-                last = event
-                info = info.after_epoch(event.epoch, event.test, event.test_codes)
-                saved = save_checkpoint(out, to_save, info, half=args.half)
-                bar.write(f"{line} ({event.elapsed:.0f} s)")
-            elif isinstance(event, TrainingFinished):
+            elif isinstance(event, CheckpointWritten):
+                last, result = event, event.result
+                line = f"epoch {result.epoch}: train loss {result.train['total']:.2f}; test "
+                line += f"{event.unrounded.summary()}; float16 weights: " if event.unrounded else ""
+                bar.write(f"{line}{result.test.summary()} ({result.elapsed:.0f} s)")
+            elif isinstance(event, TrainingFinished) and event.status == "diverged":
                 bar.close()
-                if event.status == "diverged":
-                    print(f"error: {event.message}", file=sys.stderr)
-                    if saved and last:
-                        print(f"The checkpoint of epoch {last.epoch} is intact at {saved}.", file=sys.stderr)
-                    else:
-                        print("Nothing was saved (no epoch was completed).", file=sys.stderr)
-                    return 1
+                print(f"error: {event.message}", file=sys.stderr)
+                print(_kept(last), file=sys.stderr)
+                return 1
     except KeyboardInterrupt:
         bar.close()
-        where = f"; the checkpoint of epoch {last.epoch} is at {saved}" if saved and last else "; nothing was saved"
-        print(f"Interrupted{where}.", file=sys.stderr)
+        print(f"Interrupted. {_kept(last)}", file=sys.stderr)
         return 130
-    assert last is not None and saved is not None
-    size = saved.stat().st_size
-    took = f"{last.elapsed:.1f} s on {device.type} in {config.precision}, {size:,} bytes"
-    print(f"Saved {saved} after {count_of(last.epoch, 'epoch')} ({took}).")
-    print(f"Test metrics: {last.test.summary()}")
+    bar.close()
+    assert last is not None
+    size = last.path.stat().st_size
+    took = f"{last.result.elapsed:.1f} s on {device.type} in {config.precision}, {size:,} bytes"
+    print(f"Saved {last.path} after {count_of(last.result.epoch, 'epoch')} ({took}).")
+    print(f"Test metrics: {last.result.test.summary()}")
     return 0
+
+
+def _kept(last: CheckpointWritten | None) -> str:
+    """What an interrupted or diverged run left on disk, as a sentence."""
+    if last is None:
+        return "Nothing was saved (no epoch was completed)."
+    return f"The checkpoint of epoch {last.result.epoch} is intact at {last.path}."
 
 
 if __name__ == "__main__":

@@ -5,18 +5,23 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app import sections, url_state
-from app.catalogue import CheckpointEntry, catalogue
-from app.images import upscale
-from app.interpolation_ends import endpoint_from_index, plane_ends
-from app.latent_space import LatentSpace, clear_example_index, decode_codes, latent_space
-from app.plane import PlaneClick, latent_plane
-from app.sidebar import entry_label
-from app.test_set import test_data
-from models.images import tile, to_uint8
-from models.latent import interpolation_path, share_in_holes
+from app.classroom import url_state
+from app.plane.component import PlaneClick, latent_plane
+from app.plane.endpoints import endpoint_from_index, walk_mode
+from app.plane.modes import SamplesMode, Selection, SelectMode
+from app.shell import page
+from app.shell.sidebar import entry_label
+from app.space.catalogue import CheckpointEntry, catalogue
+from app.space.inference import decode_codes
+from app.space.latent_space import LatentSpace, clear_example_index, latent_space
+from app.space.test_set import test_data
+from app.widgets import digits
+from app.widgets.images import upscale
+from models.evaluation.neighbours import share_in_holes
+from models.files.images import tile, to_uint8
+from models.geometry.interpolation import interpolation_path
 
-sections.require_model()  # the app shell (and a message when there is no model at all)
+page.require_model()  # the app shell (and a message when there is no model at all)
 DEFAULTS = {"left": "dense_ae_2d", "right": "dense_vae_2d"}  # the lesson: holes in an AE, continuity in a VAE
 VIEWS = ("Test images", "A → B", "Samples from N(0, I)")
 LINK = "compare"
@@ -79,19 +84,19 @@ if view == VIEWS[0]:
         space = spaces[side]
         selected = None
         if index is not None and space.has_data:
-            selected = {"x": point_of(space, index)[0], "y": point_of(space, index)[1], "index": index, "seq": 0}
+            selected = Selection(*point_of(space, index), index)
         with column:
-            latent_plane(entry.ref, "explore", key=f"compare_{side}_{entry.ref.name}", on_click=shared_pick,
-                         selected=selected, link_group=LINK if linked else None)  # fmt: skip
+            latent_plane(entry.ref, SelectMode(selected=selected), key=f"compare_{side}_{entry.ref.name}",
+                         on_click=shared_pick, link_group=LINK if linked else None)  # fmt: skip
     if index is not None and linked:
         split = test_data(chosen["left"].info.dataset).split
         st.subheader(f"Test image #{index}: a {int(split.labels[index])}")
         original, *rebuilt = st.columns(3)
         with original:
-            sections.digit(to_uint8(split.images[index]), "original")
+            digits.digit(to_uint8(split.images[index]), "original")
         for (side, entry), column in zip(chosen.items(), rebuilt, strict=True):
             with column:
-                sections.digit(sections.decoded(entry.ref, spaces[side].codes[index]), f"{side}: {entry.info.title}")
+                digits.digit(digits.decoded(entry.ref, spaces[side].codes[index]), f"{side}: {entry.info.title}")
     else:
         st.info("Hover a test image to see it in both planes; click one to compare the two reconstructions.")
 
@@ -116,9 +121,8 @@ elif view == VIEWS[1]:
         code = {end: space.codes[i] for end, i in ends.items()}
         model_ends = {end: endpoint_from_index(space, i) for end, i in ends.items()}
         with column:
-            latent_plane(entry.ref, "interpolate", key=f"compare_walk_{side}_{entry.ref.name}", on_click=set_end,
-                         ends=plane_ends(model_ends), target=st.session_state[target_key], spherical=False,
-                         ends_seq=0, link_group=LINK)  # fmt: skip
+            latent_plane(entry.ref, walk_mode(model_ends, st.session_state[target_key]),
+                         key=f"compare_walk_{side}_{entry.ref.name}", on_click=set_end, link_group=LINK)  # fmt: skip
             path = interpolation_path(torch.from_numpy(code["A"]), torch.from_numpy(code["B"]), 10)
             caption = f"{entry.info.title}: A (test #{ends['A']}) to B (test #{ends['B']}) in 10 steps"
             st.image(upscale(tile(decode_codes(entry.ref, path), columns=10, gap=2), 3), caption=caption)
@@ -131,8 +135,10 @@ else:
         generator = torch.Generator().manual_seed(seed)
         codes = torch.randn(count, space.latent_dim, generator=generator)
         with column:
-            latent_plane(entry.ref, "sample", key=f"compare_samples_{side}_{entry.ref.name}",
-                         sample_codes=codes.tolist(), link_group=LINK if linked else None)  # fmt: skip
+            mode = SamplesMode(codes=tuple(map(tuple, codes.tolist())))
+            latent_plane(
+                entry.ref, mode, key=f"compare_samples_{side}_{entry.ref.name}", link_group=LINK if linked else None
+            )
             if space.has_data:
                 holes = share_in_holes(torch.from_numpy(space.codes), codes)
                 spread = float(space.codes.std(axis=0).mean())

@@ -5,17 +5,20 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app import sections
-from app.denoising import noise_control
-from app.digit_input import digit_input
-from app.images import upscale
-from app.latent_space import decode_codes, encode_distribution, latent_space
-from app.plane import ellipse_axes, latent_plane
-from models.images import tile, to_uint8
+from app.plane.component import latent_plane
+from app.plane.modes import Ellipse, EncodeMode
+from app.shell import page
+from app.space.inference import decode_codes, encode_distribution
+from app.space.latent_space import latent_space
+from app.widgets import digits
+from app.widgets.denoising import noise_control
+from app.widgets.digit_input import digit_input
+from app.widgets.images import upscale
+from models.files.images import tile, to_uint8
 
 POSTERIOR_SAMPLES = 6
 
-entry = sections.require_model()
+entry = page.require_model()
 ref = entry.ref
 space = latent_space(ref)
 
@@ -24,7 +27,7 @@ st.caption(
     "Your drawing is prepared the way MNIST was made: cropped to the ink, scaled to fit 20x20, "
     "and centred by its centre of mass in a 28x28 image. Then it is encoded."
 )
-sections.data_notice(space, entry, needs="the test-set scatter")
+page.data_notice(space, entry, needs="the test-set scatter")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
@@ -35,7 +38,7 @@ with left:
 plane_key = f"draw_plane_{ref.name}"
 if drawn.image is None:
     with right:
-        latent_plane(ref, "draw", key=plane_key, you=None, ellipse=None, posterior_samples=[])
+        latent_plane(ref, EncodeMode(), key=plane_key)
     st.stop()
 
 with left:  # a denoising model gets noise on the drawing, as it was trained
@@ -43,31 +46,29 @@ with left:  # a denoising model gets noise on the drawing, as it was trained
 seen = drawn.image if noise is None else noise.apply(drawn.image)
 mu, logvar = encode_distribution(ref, seen)
 code = mu[0].numpy()
-point = space.plane.project(mu)[0].numpy()
+point = tuple(float(v) for v in space.plane.project(mu)[0])
 ellipse, samples = None, None
 if logvar is not None:
     std = torch.exp(0.5 * logvar[0])
-    ellipse = {"center": point.tolist(), "axes": ellipse_axes(space.plane.project_covariance(std.square()))}
+    ellipse = Ellipse.of(point, space.plane.project_covariance(std.square()))
     generator = torch.Generator().manual_seed(0)
     sample_codes = mu + std * torch.randn(POSTERIOR_SAMPLES, mu.shape[1], generator=generator)
-    samples = (sample_codes, space.plane.project(sample_codes).numpy())
+    samples = (sample_codes, tuple(tuple(p) for p in space.plane.project(sample_codes).tolist()))
 
 with left:
     model_input, reconstruction = st.columns(2)
     with model_input:
         noisy = noise is not None and noise.level > 0
         seen_caption = f"what the model sees: with {noise.description}" if noisy else "what the model sees (28x28)"
-        sections.digit(to_uint8(seen[0]), seen_caption)
+        digits.digit(to_uint8(seen[0]), seen_caption)
     with reconstruction:
-        sections.digit(sections.decoded(ref, code), "reconstruction")
+        digits.digit(digits.decoded(ref, code), "reconstruction")
     st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
     if samples is not None:
         st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (white dots; red: its 1σ ellipse)")
         st.image(upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3))
 
 with right:
-    latent_plane(
-        ref, "draw", key=plane_key, you=[float(point[0]), float(point[1])], ellipse=ellipse,
-        posterior_samples=[] if samples is None else samples[1].tolist(),
-    )  # fmt: skip
-    sections.neighbours(entry, space, code)
+    mode = EncodeMode(point=point, ellipse=ellipse, posterior_samples=() if samples is None else samples[1])
+    latent_plane(ref, mode, key=plane_key)
+    digits.neighbours(entry, space, code)

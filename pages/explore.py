@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import sections, url_state
-from app.anomalies import worst_reconstructions
-from app.denoising import is_denoising, noise_control, reconstruct
-from app.latent_space import latent_space, reconstruction_errors_of
-from app.plane import PlaneClick, errors_asset_url, latent_plane
-from app.test_set import test_data
-from models.images import to_uint8
+from app.classroom import url_state
+from app.plane.component import PlaneClick, latent_plane
+from app.plane.modes import Selection, SelectMode
+from app.plane.published import errors_asset_url
+from app.shell import page
+from app.space.inference import reconstruct
+from app.space.latent_space import latent_space, reconstruction_errors_of
+from app.space.test_set import test_data
+from app.widgets import digits
+from app.widgets.anomalies import worst_reconstructions
+from app.widgets.denoising import is_denoising, noise_control
+from models.files.images import to_uint8
 
-entry = sections.require_model()
+entry = page.require_model()
 ref = entry.ref
 space = latent_space(ref)
 pick_key = f"explore_pick_{ref.path}"
@@ -27,8 +32,8 @@ if space.has_data:
     )
 else:
     st.caption("Move the mouse anywhere to decode that point; click to select it; drag to zoom, double-click to reset.")
-sections.data_notice(space, entry)
-sections.projection_notice(space)
+page.data_notice(space, entry)
+page.projection_notice(space)
 if (linked_errors := url_state.parse("err", url_state.flag)) is not None:
     st.session_state[ERRORS_KEY] = linked_errors
 by_error = st.toggle("Colour by reconstruction error", key=ERRORS_KEY, disabled=not space.has_data,
@@ -61,9 +66,9 @@ def denoising(index: int) -> None:
                    "digit on the right.")  # fmt: skip
     noisy = noise.apply(test_data(entry.info.dataset).split.images[index : index + 1])
     with noisy_column:
-        sections.digit(to_uint8(noisy[0]), f"input with {noise.description}" if noise.level > 0 else "input, no noise")
+        digits.digit(to_uint8(noisy[0]), f"input with {noise.description}" if noise.level > 0 else "input, no noise")
     with cleaned_column:
-        sections.digit(reconstruct(ref, noisy)[0], "its reconstruction")
+        digits.digit(reconstruct(ref, noisy)[0], "its reconstruction")
 
 
 def details(pick: PlaneClick | None) -> None:
@@ -80,10 +85,10 @@ def details(pick: PlaneClick | None) -> None:
 def plane_and_details() -> None:
     pick: PlaneClick | None = st.session_state.get(pick_key)
     url_state.write({"sel": None if pick is None else url_state.point_text(pick.index, pick.x, pick.y)})
-    selected = None if pick is None else {"x": pick.x, "y": pick.y, "index": pick.index, "seq": pick.seq}
+    selected = None if pick is None else Selection(pick.x, pick.y, pick.index, pick.seq)
     errors = errors_asset_url(ref) if by_error else None
-    latent_plane(ref, "explore", key=f"explore_plane_{ref.name}", on_click=remember_click, selected=selected,
-                 errors=errors, details={"neighbours": sections.NEIGHBOURS})  # fmt: skip
+    mode = SelectMode(selected=selected, errors=errors, neighbours=digits.NEIGHBOURS)
+    latent_plane(ref, mode, key=f"explore_plane_{ref.name}", on_click=remember_click)
     details(pick)
 
 

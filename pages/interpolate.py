@@ -6,27 +6,29 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import sections, url_state
-from app.catalogue import ModelRef
-from app.images import gif_bytes, png_bytes, upscale
-from app.interpolation_ends import (
+from app.classroom import url_state
+from app.plane.component import PlaneClick, latent_plane
+from app.plane.endpoints import (
     DEFAULT_DIGITS,
     Endpoint,
     default_endpoints,
     endpoint_from_click,
     endpoint_from_index,
     endpoint_from_point,
-    plane_ends,
     random_endpoint,
+    walk_mode,
 )
-from app.latent_space import decode_codes, latent_space
-from app.plane import PlaneClick, latent_plane
-from models.images import tile
-from models.latent import interpolation_path
+from app.shell import page
+from app.space.catalogue import ModelRef
+from app.space.inference import decode_codes
+from app.space.latent_space import latent_space
+from app.widgets.images import gif_bytes, png_bytes, upscale
+from models.files.images import tile
+from models.geometry.interpolation import interpolation_path
 
 GIF_FRAMES = 51  # t = 0.00, 0.02, ..., 1.00
 
-entry = sections.require_model()
+entry = page.require_model()
 ref = entry.ref
 space = latent_space(ref)
 ends_key, target_key, undo_key = f"interp_ends_{ref.path}", "interp_target", f"interp_undo_{ref.path}"
@@ -68,8 +70,8 @@ st.caption(
     "Z_t = Z_A (1 − t) + Z_B t. Click the plane to set A and B; drag t (or press ▶): the marker walks the path and "
     "the digit is decoded in your browser at every step."
 )
-sections.data_notice(space, entry, needs="choosing endpoints from test images")
-sections.projection_notice(space)
+page.data_notice(space, entry, needs="choosing endpoints from test images")
+page.projection_notice(space)
 
 target_column, mode_column, a_column, b_column = st.columns([1, 1, 2, 2])
 target_column.radio("A click on the plot sets", ["A", "B"], key=target_key, horizontal=True)
@@ -81,10 +83,8 @@ url_state.write(
     {side.lower(): url_state.point_text(end.index, *end.point) for side, end in ends.items()}
     | {"slerp": "1" if spherical else None}
 )
-latent_plane(
-    ref, "interpolate", key=f"interp_plane_{ref.name}", on_click=set_endpoint, ends=plane_ends(ends),
-    target=st.session_state[target_key], spherical=spherical, ends_seq=st.session_state.get(seq_key, 0),
-)  # fmt: skip
+walk = walk_mode(ends, st.session_state[target_key], spherical, st.session_state.get(seq_key, 0))
+latent_plane(ref, walk, key=f"interp_plane_{ref.name}", on_click=set_endpoint)
 
 
 def use_index(side: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import sections
-from app.lesson import STEPS, open_step, step_params
+from app.classroom.lesson import STEPS, open_step, step_params
+from app.shell import page
 
-sections.require_model()
+page.require_model()
 st.title("A lesson on latent spaces")
 st.caption(
     "Seven short steps to click through in front of a class (presenter mode makes everything large). Each opens a "

@@ -6,18 +6,20 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import sections, url_state
-from app.catalogue import load_model
-from app.latent_space import latent_space
-from app.plane import latent_plane
+from app.classroom import url_state
+from app.plane.component import latent_plane
+from app.plane.modes import SamplesMode
+from app.shell import page
+from app.space.catalogue import load_model
+from app.space.latent_space import latent_space
 
-entry = sections.require_model()
+entry = page.require_model()
 ref = entry.ref
 space = latent_space(ref)
 variational = load_model(ref).model.variational
 
 st.title("Sample new digits")
-sections.data_notice(space, entry)
+page.data_notice(space, entry)
 if variational:
     st.caption("A VAE is trained so that codes follow N(0, I): decoding draws from that prior gives new digits.")
     source = "prior N(0, I)"
@@ -56,4 +58,4 @@ st.subheader(f"{count} samples from the {source}")
 st.caption(
     "The diamonds on the plane are the samples: hover one, or its image beside the plane, to see which is which."
 )
-latent_plane(ref, "sample", key=f"sample_plane_{ref.name}", sample_codes=codes.tolist())
+latent_plane(ref, SamplesMode(codes=tuple(map(tuple, codes.tolist()))), key=f"sample_plane_{ref.name}")

@@ -5,24 +5,26 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import markdown, sections
-from app.job_queue import HEARTBEAT_SECONDS, get_queue
-from app.job_spec import NameTakenError
-from app.replay_gif import replay_gif
-from app.shell import ensure_shell, session_id
-from app.sidebar import MODEL_KEY
-from app.test_set import test_data
-from app.train_fields import field_key
-from app.train_form import model_form, next_free_name, save_copy_form, spec_from_state
-from app.train_panels import (
+from app.jobs.queue import HEARTBEAT_SECONDS, get_queue
+from app.jobs.snapshot import JobSnapshot
+from app.jobs.spec import NameTakenError
+from app.shell import page
+from app.shell.session import ensure_shell, session_id
+from app.shell.sidebar import MODEL_KEY
+from app.space.test_set import test_data
+from app.train.fields import field_key
+from app.train.form import model_form, save_copy_form, spec_from_state
+from app.train.panels import (
     latent_snapshot_figure,
     loss_figure,
     progress_section,
     queue_overview,
     reconstructions_section,
 )
-from app.training_job import JobSnapshot
-from models.data import DEFAULT_DATASET
+from app.train.replay_gif import replay_gif
+from app.widgets import markdown
+from models.files.data import DEFAULT_DATASET
+from models.files.store import first_free_name
 
 JOB_KEY = "train_job"
 SUGGESTED_KEY = "train_name_suggested"  # (job id, the name it was given, the name suggested for the next run)
@@ -46,18 +48,16 @@ def start() -> None:
     It reads the fields afresh: a name typed just before the click counts, even though the
     button was drawn before it was typed.
     """
-    spec = spec_from_state()
-    if isinstance(spec, str):
-        st.session_state["train_submit_error"] = spec
-        return
     try:
+        spec = spec_from_state()
         job_id = queue.submit(spec, owner).id
     except (ValueError, RuntimeError) as error:
         st.session_state["train_submit_error"] = str(error)
         return
     st.session_state[JOB_KEY] = job_id
     # Suggest a free name for the next run; restore_unused_name gives the name back if this run saves nothing.
-    typed, suggestion = st.session_state[field_key("name")], next_free_name(spec.save_name, queue.checkpoint_dir)
+    typed = st.session_state[field_key("name")]
+    suggestion = first_free_name(queue.checkpoint_dir, spec.save_name, after=True)
     st.session_state[field_key("name")] = suggestion
     st.session_state[SUGGESTED_KEY] = (job_id, typed, suggestion)
     st.session_state[field_key("overwrite")] = False
@@ -140,30 +140,27 @@ def live_job(job_id: str) -> None:
 
 
 def new_run_form() -> None:
-    """The builder, the name it will be saved as, and Start."""
-    spec = model_form()
-    if isinstance(spec, str):
-        st.error(spec)
-    else:
-        try:
-            spec = queue.validate(spec, owner)
-            st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
-                       f"**{markdown.escape(spec.title)}** in the model picker.")  # fmt: skip
-        except NameTakenError as error:
-            (st.warning if error.replaceable else st.error)(str(error))
-            if error.replaceable:
-                st.checkbox("Replace my saved model with that name", key=field_key("overwrite"))
-            spec = str(error)
-        except ValueError as error:
-            st.error(str(error))
-            spec = str(error)
+    """The builder, the name it will be saved as, and Start (off while the settings cannot run)."""
+    model_form()
+    ready = False
+    try:
+        spec = queue.validate(spec_from_state(), owner)
+        st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
+                   f"**{markdown.escape(spec.title)}** in the model picker.")  # fmt: skip
+        ready = True
+    except NameTakenError as error:
+        (st.warning if error.replaceable else st.error)(str(error))
+        if error.replaceable:
+            st.checkbox("Replace my saved model with that name", key=field_key("overwrite"))
+    except ValueError as error:
+        st.error(str(error))
     data = test_data(DEFAULT_DATASET)
     if data.split is None:  # training needs the data: say why Start is off, here rather than after a failed job
-        sections.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
-        spec = spec if isinstance(spec, str) else "the training data is not available"
+        page.data_unavailable_notice(data, "Training needs it, so Start is off until it is there.")
+        ready = False
     if error := st.session_state.pop("train_submit_error", None):
         st.error(error)
-    st.button("Start training", key="train_start", type="primary", disabled=isinstance(spec, str), on_click=start)
+    st.button("Start training", key="train_start", type="primary", disabled=not ready, on_click=start)
 
 
 restore_unused_name()

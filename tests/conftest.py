@@ -10,8 +10,8 @@ from urllib.error import URLError
 
 import pytest
 
-from app.job_queue import JobQueue
-from models.data import DataUnavailableError, Split, load_split
+from app.jobs.queue import JobQueue
+from models.files.data import DataUnavailableError, Split, load_split
 
 QUEUE_SHUTDOWN_SECONDS = 120.0  # a job in a child process may be importing torch when the test ends
 
@@ -39,7 +39,7 @@ def mnist_train() -> Split:
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every dataset download fail as it does without a network."""
-    from models import data
+    from models.files import data
 
     def refuse(*args: object, **kwargs: object) -> bytes:
         raise URLError(OSError(101, "Network is unreachable"))

@@ -1,6 +1,6 @@
 """Broken and hostile checkpoint files, each written by a function of a folder.
 
-Shared by the unit tests of `models.checkpoint` and the page tests that drop every one of
+Shared by the unit tests of `models.files.checkpoint` and the page tests that drop every one of
 them into the user folder: each must be refused with a reason, never crash a page.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save as safetensors_bytes
 
-from models.checkpoint import FORMAT_NAME, CheckpointInfo, save_checkpoint
-from models.config import DenseConfig
-from models.registry import get_model
+from models.families.config import DenseConfig
+from models.families.registry import get_model
+from models.files.checkpoint import FORMAT_NAME, CheckpointInfo, save_checkpoint
 
 SMALL = DenseConfig(hidden=(16,))
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.static_assets import REPO_ROOT
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR
-from models.data import Split
-from models.metrics import reconstruction_errors
+from app.plane.publish import REPO_ROOT
+from models.evaluation.metrics import reconstruction_errors
+from models.files.checkpoint import load_checkpoint
+from models.files.data import Split
+from models.files.store import CHECKPOINT_DIR
 from tests.app_helpers import plane_data
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -35,7 +35,7 @@ def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Spl
     expected = reconstruction_errors(load_checkpoint(CHECKPOINT_DIR / f"{model}.safetensors").model,
                                      mnist_test.images, "mse").numpy()  # fmt: skip
     # The browser gets the errors of every test image, in test-set order, as float32.
-    url = plane_data(app)["errors"]
+    url = plane_data(app)["mode"]["errors"]
     stored = (REPO_ROOT / "static" / "cache" / url.rsplit("/", 1)[1]).read_bytes()
     sent = np.frombuffer(gzip.decompress(stored), dtype="<f4")  # published gzipped, as the page reads it
     np.testing.assert_allclose(sent, expected, rtol=1e-5, atol=1e-7)
@@ -52,11 +52,11 @@ def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Spl
 def test_turning_it_off_colours_by_digit_again(mnist_test: Split) -> None:
     app = _explore(err="1")
     app.toggle(key="explore_colour_by_error").set_value(False).run()
-    assert plane_data(app)["errors"] is None
+    assert plane_data(app)["mode"]["errors"] is None
     assert "err" not in app.query_params
     assert "The test images it reconstructs worst" not in [s.value for s in app.subheader]
     app.toggle(key="explore_colour_by_error").set_value(True).run()
-    assert app.query_params["err"] == "1" and plane_data(app)["errors"].endswith(".bin.gz")
+    assert app.query_params["err"] == "1" and plane_data(app)["mode"]["errors"].endswith(".bin.gz")
 
 
 def test_a_bad_err_value_is_ignored_with_a_notice(mnist_test: Split) -> None:

@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.checkpoint import read_info
-from models.checkpoint_store import CHECKPOINT_DIR
-from models.data import Split
-from models.latent import PlotView, square_bounds
+from models.files.checkpoint import read_info
+from models.files.data import Split
+from models.files.store import CHECKPOINT_DIR
+from models.geometry.plane import PlotView, square_bounds
 from tests.app_helpers import plane_data
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120  # first runs import torch and encode the test set
-PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/draw.py", "pages/sample.py"]
+PAGES = {"pages/explore.py": "select", "pages/interpolate.py": "walk", "pages/draw.py": "encode",
+         "pages/sample.py": "samples"}  # fmt: skip
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -50,7 +51,7 @@ def test_every_page_renders_on_every_shipped_model(page: str, model: str, mnist_
     assert not app.exception, [e.value for e in app.exception]
     assert app.title, "every page has a title"
     plane = plane_data(app)
-    assert plane["mode"] == page.removeprefix("pages/").removesuffix(".py")
+    assert plane["mode"]["name"] == PAGES[page]
     assert plane["model"]["url"].startswith("app/static/cache/") and plane["assets"]["plotly"].endswith(".js.gz")
 
 
@@ -94,7 +95,7 @@ def test_sample_page_count_and_new_samples(mnist_test: Split) -> None:
 
 
 def test_the_plane_gets_urls_of_files_the_server_really_serves(mnist_test: Split) -> None:
-    from app.static_assets import STATIC_DIR
+    from app.plane.publish import STATIC_DIR
 
     app = _app("pages/explore.py")
     plane = plane_data(app)
@@ -112,8 +113,8 @@ def _image_captions(app: AppTest) -> list[str]:
 def test_train_page_runs_a_tiny_job_and_the_model_appears_in_the_picker(
     mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import job_queue as jobs
-    from models.checkpoint_store import USER_DIR_ENV
+    from app.jobs import queue as jobs
+    from models.files.store import USER_DIR_ENV
 
     monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
     queue = jobs.JobQueue(tmp_path)
@@ -201,10 +202,10 @@ def test_a_model_with_more_than_two_latent_dimensions_is_shown_by_pca(
 ) -> None:
     import torch
 
-    from models.checkpoint import CheckpointInfo, save_checkpoint
-    from models.checkpoint_store import USER_DIR_ENV
-    from models.config import DenseConfig
-    from models.registry import get_model
+    from models.families.config import DenseConfig
+    from models.families.registry import get_model
+    from models.files.checkpoint import CheckpointInfo, save_checkpoint
+    from models.files.store import USER_DIR_ENV
 
     config = DenseConfig(latent_dim=8, hidden=(64,))
     torch.manual_seed(0)
@@ -223,8 +224,8 @@ def test_a_model_with_more_than_two_latent_dimensions_is_shown_by_pca(
 def test_without_data_every_page_says_so_and_still_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ) -> None:
-    from app import latent_space, test_set
-    from models.data import DATA_DIR_ENV
+    from app.space import latent_space, test_set
+    from models.files.data import DATA_DIR_ENV
 
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no_data"))
     latent_space._latent_space.clear()
@@ -254,8 +255,8 @@ def test_without_data_every_page_says_so_and_still_works(
 def test_train_page_shows_the_name_it_will_use_and_a_failed_run_gives_the_name_back(
     mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ) -> None:
-    from app import job_queue as jobs
-    from models.checkpoint_store import USER_DIR_ENV
+    from app.jobs import queue as jobs
+    from models.files.store import USER_DIR_ENV
 
     monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))
     # This queue's data directory is empty and the network is off: its jobs fail before an epoch.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.data import Split
+from models.files.data import Split
 from tests.hostile_checkpoints import HOSTILE, missing_metric
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -28,7 +28,7 @@ def _run_every_page(app: AppTest) -> None:
 def test_every_hostile_file_is_skipped_and_named_and_every_page_still_renders(
     mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models.checkpoint_store import USER_DIR_ENV
+    from models.files.store import USER_DIR_ENV
 
     bad = [make(tmp_path) for make in HOSTILE.values()]
     kept = missing_metric(tmp_path)
@@ -81,8 +81,8 @@ def stalled_mirror() -> Iterator[str]:
 def test_a_stalled_network_never_holds_a_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stalled_mirror: str
 ) -> None:
-    from app import latent_space, test_set
-    from models import data
+    from app.space import latent_space, test_set
+    from models.files import data
 
     empty = tmp_path / "data"
     monkeypatch.setenv(data.DATA_DIR_ENV, str(empty))

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import markdown
-from app.catalogue import CheckpointEntry, ModelRef, grouped_by_lesson
-from models.checkpoint import CheckpointInfo, read_info, save_checkpoint
-from models.checkpoint_store import LESSON_DIR, USER_DIR_ENV, list_checkpoints
-from models.config import DenseConfig, Objective
-from models.data import Split
-from models.registry import get_model
+from app.space.catalogue import CheckpointEntry, ModelRef, grouped_by_lesson
+from app.widgets import markdown
+from models.families.config import DenseConfig, Objective
+from models.families.registry import get_model
+from models.files.checkpoint import CheckpointInfo, read_info, save_checkpoint
+from models.files.data import Split
+from models.files.store import LESSON_DIR, USER_DIR_ENV, list_checkpoints
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 LESSONS = list_checkpoints(LESSON_DIR)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.lesson import STEPS
-from models.data import Split
+from app.classroom.lesson import STEPS
+from models.files.data import Split
 from tests.app_helpers import planes
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -31,15 +31,15 @@ def test_compare_opens_on_the_autoencoder_and_the_vae_linked(mnist_test: Split) 
     assert left["link_group"] == right["link_group"] == "compare"
 
 
-@pytest.mark.parametrize(("show", "mode"), [("images", "explore"), ("walk", "interpolate"), ("samples", "sample")])
+@pytest.mark.parametrize(("show", "mode"), [("images", "select"), ("walk", "walk"), ("samples", "samples")])
 def test_every_compare_view_renders_both_planes(show: str, mode: str, mnist_test: Split) -> None:
     app = _app("pages/compare.py", show=show)
     shown = planes(app)
-    assert [p["mode"] for p in shown] == [mode, mode]
+    assert [p["mode"]["name"] for p in shown] == [mode, mode]
     if show == "walk":  # the same test images are the endpoints in both spaces
-        assert shown[0]["ends"]["A"]["index"] == shown[1]["ends"]["A"]["index"]
+        assert shown[0]["mode"]["a"]["index"] == shown[1]["mode"]["a"]["index"]
     if show == "samples":  # the same codes in both (both models are 2-D)
-        assert shown[0]["sample_codes"] == shown[1]["sample_codes"]
+        assert shown[0]["mode"]["codes"] == shown[1]["mode"]["codes"]
         spreads = [m.value for m in app.markdown if "spread" in m.value]
         assert len(spreads) == 2
 
@@ -52,8 +52,9 @@ def test_a_test_image_selected_in_compare_shows_both_reconstructions(mnist_test:
     captions = [img.caption for element in app.get("image") for img in element.proto.imgs]
     assert captions[0] == "original" and captions[1].startswith("left:") and captions[2].startswith("right:")
     left, right = planes(app)
-    assert left["selected"]["index"] == right["selected"]["index"] == 904
-    assert (left["selected"]["x"], left["selected"]["y"]) != (right["selected"]["x"], right["selected"]["y"])
+    picked = left["mode"]["selected"], right["mode"]["selected"]
+    assert picked[0]["index"] == picked[1]["index"] == 904
+    assert (picked[0]["x"], picked[0]["y"]) != (picked[1]["x"], picked[1]["y"])
 
 
 def test_the_lesson_walks_through_its_steps(mnist_test: Split) -> None:

@@ -15,11 +15,11 @@ from safetensors.torch import load_file
 
 from models import evaluate as evaluate_cli
 from models import train as train_cli
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR, USER_DIR_ENV
-from models.data import MIRROR_ENV, Split, data_dir
-from models.latent import PlotView, plot_view
-from models.metrics import encode_all
+from models.evaluation.metrics import encode_all
+from models.files.checkpoint import load_checkpoint
+from models.files.data import MIRROR_ENV, Split, data_dir
+from models.files.store import CHECKPOINT_DIR, USER_DIR_ENV
+from models.geometry.plane import PlotView, plot_view
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_RUN = ["--preset", "conv_ae_tiny", "--epochs", "1", "--subset", "512", "--batch-size", "64", "--quiet"]
@@ -147,7 +147,8 @@ def test_help_states_each_default_once() -> None:
     result = _run_cli("--help")
     text = " ".join(result.stdout.split())
     assert "(default: None)" not in text and "(default: False)" not in text
-    assert text.count("(default: the preset's)") == 8  # 7 training options and the model options' heading
+    # 6 training options, and the headings of the model, conv model, objective and training-variant options
+    assert text.count("(default: the preset's)") == 10
     assert "(default: 0)" in text  # the seed: a zero default is stated too
     assert "(default: )" not in text
     assert "(default: dense_vae_2d)" in text and "--overwrite" in text

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from models import data
-from models.data import DataUnavailableError, Split, data_dir, load_split
+from models.files import data
+from models.files.data import DataUnavailableError, Split, data_dir, load_split
 from tools.browser import serving
 
 

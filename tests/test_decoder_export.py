@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR, list_checkpoints
-from models.config import ConvConfig, DenseConfig
-from models.decoder_export import MAGIC, export_decoder, pack, run_ops
-from models.registry import get_model
+from models.families.config import ConvConfig, DenseConfig
+from models.families.registry import get_model
+from models.files.browser_export import MAGIC, export_decoder, pack, run_ops
+from models.files.checkpoint import load_checkpoint
+from models.files.store import CHECKPOINT_DIR, list_checkpoints
 
 CONFIGS = {
     "dense_ae relu": ("dense_ae", DenseConfig(hidden=(64, 32))),

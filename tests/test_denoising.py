@@ -9,11 +9,11 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from app.denoising import Noise
-from models.checkpoint import CheckpointInfo, save_checkpoint
-from models.config import DenseConfig, Objective
-from models.data import Split
-from models.registry import get_model
+from app.widgets.denoising import Noise
+from models.families.config import DenseConfig, Objective
+from models.families.registry import get_model
+from models.files.checkpoint import CheckpointInfo, save_checkpoint
+from models.files.data import Split
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -21,17 +21,17 @@ ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 @pytest.mark.parametrize("kind", ["gaussian", "masking"])
 def test_noise_is_one_pattern_that_grows_with_the_level(kind: str, mnist_test: Split) -> None:
     images = mnist_test.images[:16]
-    assert torch.equal(Noise(kind, 0.0, 0.3).apply(images), images)  # level 0: the input as it is
+    assert torch.equal(Noise(kind, 0.0).apply(images), images)  # level 0: the input as it is
     previous = torch.zeros(len(images))
     for level in (0.1, 0.2, 0.4, 0.6, 0.8):
-        noisy = Noise(kind, level, 0.3).apply(images)
-        assert torch.equal(noisy, Noise(kind, level, 0.3).apply(images))  # the same at the same level
+        noisy = Noise(kind, level).apply(images)
+        assert torch.equal(noisy, Noise(kind, level).apply(images))  # the same at the same level
         assert noisy.min() >= 0 and noisy.max() <= 1 and torch.equal(images, mnist_test.images[:16])  # input kept
         change = (noisy - images).abs().flatten(1).mean(1)
         assert (change > previous).all()  # more noise at every higher level
         previous = change
     if kind == "masking":  # a masked pixel stays masked as the level rises
-        low, high = Noise(kind, 0.3, 0.3).apply(images), Noise(kind, 0.6, 0.3).apply(images)
+        low, high = Noise(kind, 0.3).apply(images), Noise(kind, 0.6).apply(images)
         assert ((low == 0) & (images > 0) <= (high == 0)).all()
 
 
@@ -46,7 +46,7 @@ def _denoising_model(folder: Path, kind: str) -> Path:
 def test_explore_shows_the_noisy_input_beside_its_reconstruction(
     kind: str, mnist_test: Split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models.checkpoint_store import USER_DIR_ENV
+    from models.files.store import USER_DIR_ENV
 
     _denoising_model(tmp_path, kind)
     monkeypatch.setenv(USER_DIR_ENV, str(tmp_path))

@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from models import engine
 from models import train as train_cli
-from models.checkpoint import load_checkpoint
-from models.config import DenseConfig
-from models.data import Split
-from models.engine import EpochResult, StepProgress, TrainConfig, resolve_device, select_device, train
-from models.registry import get_model
+from models.families.config import DenseConfig
+from models.families.registry import get_model
+from models.files.checkpoint import load_checkpoint
+from models.files.data import Split
+from models.training import runtime
+from models.training.config import TrainConfig
+from models.training.events import EpochResult, StepProgress
+from models.training.loop import train
+from models.training.runtime import resolve_device, select_device
 
 TINY = TrainConfig(epochs=1, batch_size=64, subset=320, knn_reference=300, device="cpu")
 
@@ -133,7 +136,7 @@ def test_the_cli_records_the_device_it_trained_on(
 def test_cuda_runs_use_deterministic_convolutions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
-    engine.configure_torch(torch.get_num_threads(), "cpu")
+    runtime.configure_torch(torch.get_num_threads(), "cpu")
     assert torch.backends.cudnn.benchmark  # the CPU path leaves cuDNN alone
-    engine.configure_torch(torch.get_num_threads(), "cuda")
+    runtime.configure_torch(torch.get_num_threads(), "cuda")
     assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.config import ConvConfig, DenseConfig
-from models.engine import TrainConfig, make_optimizer, scheduled_lr
-from models.fused_adam import FusedAdamStep, _is_plain_fused_adam
-from models.registry import get_model
+from models.families.config import ConvConfig, DenseConfig
+from models.families.registry import get_model
+from models.training.config import TrainConfig
+from models.training.optimiser import FusedAdamStep, _is_plain_fused_adam, make_optimizer
+from models.training.schedule import scheduled_lr
 
 MODELS = {
     "dense VAE": lambda: get_model("dense_vae", DenseConfig(hidden=(64, 32))),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.images import GAP_LEVEL, tile, to_uint8
-from models.latent import grid_points
+from models.files.images import GAP_LEVEL, tile, to_uint8
 
 
 def test_to_uint8_rounds_and_clips() -> None:
@@ -34,15 +33,3 @@ def test_tile_places_image_i_at_row_i_div_columns(gap: int) -> None:
     assert torch.all(partial[step:, :28] == 4)
     with pytest.raises(ValueError):
         tile(images[:, :, 0], columns=2)
-
-
-def test_a_decoded_grid_tiled_reads_like_a_plot() -> None:
-    # "Decode" each point into an image whose pixels hold its x (left half) and y (right half).
-    n = 4
-    points = grid_points((0.0, 3.0), (0.0, 3.0), n)
-    images = torch.zeros(n * n, 1, 28, 28, dtype=torch.uint8)
-    images[:, 0, :, :14] = (points[:, 0] * 50).to(torch.uint8).view(-1, 1, 1)
-    images[:, 0, :, 14:] = (points[:, 1] * 50).to(torch.uint8).view(-1, 1, 1)
-    picture = tile(images, columns=n)
-    assert picture[0, 0] == 0 and picture[0, 14] == 150  # top-left cell: (x_min, y_max)
-    assert picture[-1, -28] == 150 and picture[-1, -1] == 0  # bottom-right cell: (x_max, y_min)

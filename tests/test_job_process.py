@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.job_process import run_job_in_subprocess
-from app.job_queue import JobQueue
-from app.job_spec import JobSpec
-from app.training_job import JobSnapshot, JobState
-from models.checkpoint import load_checkpoint
-from models.config import DenseConfig
-from models.data import MIRROR_ENV, Split
-from models.engine import TrainConfig
-from models.replay import load_replay
+from app.jobs.process import run_job_in_subprocess
+from app.jobs.queue import JobQueue
+from app.jobs.snapshot import JobSnapshot, JobState
+from app.jobs.spec import JobSpec
+from models.families.config import DenseConfig
+from models.files.checkpoint import load_checkpoint
+from models.files.data import MIRROR_ENV, Split
+from models.training.config import TrainConfig
+from models.training.replay import load_replay
 
 SMALL = DenseConfig(hidden=(32,))
 TINY = TrainConfig(epochs=2, batch_size=64, subset=256, knn_reference=200)

@@ -5,20 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.latent import (
-    PlaneProjection,
-    PlotView,
-    fit_plane,
-    grid_points,
-    interpolation_path,
-    latent_bounds,
-    lerp,
-    nearest,
-    nearest_distances,
-    plot_view,
-    share_in_holes,
-    slerp,
-)
+from models.evaluation.neighbours import nearest, nearest_distances, share_in_holes
+from models.geometry.interpolation import interpolation_path, lerp, slerp
+from models.geometry.plane import PlaneProjection, PlotView, fit_plane, latent_bounds, plot_view
 
 
 def _generator(seed: int = 0) -> torch.Generator:
@@ -91,25 +80,6 @@ def test_interpolation_path_shape_and_spacing() -> None:
     assert torch.allclose(spherical[1], torch.tensor([2**-0.5, 2**-0.5]))
     with pytest.raises(ValueError):
         interpolation_path(z_a, z_b, 1)
-
-
-def test_grid_is_row_major_with_y_descending() -> None:
-    grid = grid_points((-1.0, 1.0), (10.0, 20.0), 3)
-    assert grid.shape == (9, 2)
-    expected = torch.tensor(
-        [
-            [-1.0, 20.0],
-            [0.0, 20.0],
-            [1.0, 20.0],
-            [-1.0, 15.0],
-            [0.0, 15.0],
-            [1.0, 15.0],
-            [-1.0, 10.0],
-            [0.0, 10.0],
-            [1.0, 10.0],
-        ]
-    )
-    assert torch.equal(grid, expected)
 
 
 def _plane_data(count: int = 500, dim: int = 6, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -242,11 +212,11 @@ def test_plot_view_refuses_damaged_or_mismatched_data(damage) -> None:
 
 def test_nearest_distances_match_brute_force_and_skip_own_rows() -> None:
     gen = _generator(3)
-    codes, queries = torch.randn(300, 4, generator=gen), torch.randn(40, 4, generator=gen)
+    codes, queries = torch.randn(300, 4, generator=gen), torch.randn(150, 4, generator=gen)  # several chunks
     brute = torch.cdist(queries, codes).min(dim=1).values
-    assert torch.allclose(nearest_distances(codes, queries, chunk=7), brute)
+    assert torch.allclose(nearest_distances(codes, queries), brute)
     rows = torch.tensor([5, 17, 299])
-    own = nearest_distances(codes, codes[rows], own_rows=rows, chunk=2)
+    own = nearest_distances(codes, codes[rows], own_rows=rows)
     full = torch.cdist(codes[rows], codes)
     full[torch.arange(3), rows] = float("inf")
     assert torch.allclose(own, full.min(dim=1).values) and (own > 0).all()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.loss_history import LossHistory
-from app.training_job import eta_seconds
-from models.engine import StepProgress
+from app.jobs.loss_history import LossHistory
+from app.jobs.snapshot import eta_seconds
+from models.training.events import StepProgress
 
 
 def test_loss_history_thins_by_averaging() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from models import losses
-from models.config import Objective
+from models.families import losses
+from models.families.config import Objective
 
 
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models import metrics
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR
-from models.config import DenseConfig
-from models.data import Split
-from models.metrics import compute_metrics, knn_accuracy, nearest_neighbours, reconstruction_errors
-from models.registry import get_model
+from models.evaluation import neighbours
+from models.evaluation.metrics import compute_metrics, reconstruction_errors
+from models.evaluation.neighbours import knn_accuracy, nearest_neighbours
+from models.families.config import DenseConfig
+from models.families.registry import get_model
+from models.files.checkpoint import load_checkpoint
+from models.files.data import Split
+from models.files.store import CHECKPOINT_DIR
 
 
 def _brute_force(reference: torch.Tensor, query: torch.Tensor, k: int) -> torch.Tensor:
@@ -44,7 +45,7 @@ def test_nearest_neighbours_are_exact(dim: int, count: int) -> None:
 
 def test_the_grid_settles_most_2d_queries_exactly_and_hands_the_rest_on() -> None:
     reference, query = _clusters(20_000, 2, seed=0), _clusters(2000, 2, seed=1)
-    grid = metrics._Grid(reference)
+    grid = neighbours._Grid(reference)
     expected = _brute_force(reference, query, 5)
     result = torch.empty(len(query), 5, dtype=torch.int64)
     bound = grid.neighbours(query, 5, result)

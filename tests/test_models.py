@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.base import LossTerms, ModelOutput
-from models.config import ConvConfig, DenseConfig, Objective
-from models.data import Split
-from models.engine import make_optimizer
-from models.presets import PRESETS, list_presets
-from models.registry import get_model
+from models.families.base import LossTerms, ModelOutput
+from models.families.config import ConvConfig, DenseConfig, Objective
+from models.families.registry import get_model
+from models.files.data import Split
+from models.training.optimiser import make_optimizer
+from models.training.presets import PRESETS, list_presets
 
 
 @pytest.fixture(params=list_presets())

@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from models import engine
 from models import train as train_cli
-from models.checkpoint import load_checkpoint
-from models.config import ConvConfig, DenseConfig
-from models.data import Split
-from models.engine import EpochResult, StepProgress, TrainConfig, select_precision, train
-from models.registry import get_model
+from models.families.config import ConvConfig, DenseConfig
+from models.families.registry import get_model
+from models.files.checkpoint import load_checkpoint
+from models.files.data import Split
+from models.training import runtime
+from models.training.config import TrainConfig
+from models.training.events import EpochResult, StepProgress
+from models.training.loop import train
+from models.training.runtime import select_precision
 
 TINY = TrainConfig(epochs=1, batch_size=64, subset=640, knn_reference=300, device="cpu", seed=3)
 MODELS = {
@@ -76,7 +79,7 @@ def test_bfloat16_runs_repeat_exactly_and_learn_as_float32_does(
     steps = [e for e in events if isinstance(e, StepProgress)]
     assert {e.precision for e in steps} == {"bfloat16"}
     weights, reference = _train(family, mnist_train, mnist_test, "float32")
-    if engine.cpu_bfloat16_speedup_is_worth_it():  # the products really ran in bfloat16
+    if runtime.cpu_bfloat16_speedup_is_worth_it():  # the products really ran in bfloat16
         assert any(not torch.equal(value, weights[name]) for name, value in first.items())
     ours, theirs = (next(e for e in run if isinstance(e, EpochResult)).test for run in (events, reference))
     assert ours.reconstruction == pytest.approx(theirs.reconstruction, rel=0.03)  # the same learning, to ~1 %
@@ -84,14 +87,14 @@ def test_bfloat16_runs_repeat_exactly_and_learn_as_float32_does(
 
 
 def test_the_speed_probe_compares_like_with_like(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert engine.cpu_bfloat16_speedup(repeats=3) > 0  # a real measurement, on this machine
-    engine.cpu_bfloat16_speedup_is_worth_it.cache_clear()
-    monkeypatch.setattr(engine, "cpu_bfloat16_speedup", lambda: 1.2)
-    assert not engine.cpu_bfloat16_speedup_is_worth_it()
-    engine.cpu_bfloat16_speedup_is_worth_it.cache_clear()
-    monkeypatch.setattr(engine, "cpu_bfloat16_speedup", lambda: 3.5)
-    assert engine.cpu_bfloat16_speedup_is_worth_it()
-    engine.cpu_bfloat16_speedup_is_worth_it.cache_clear()  # measured afresh by the next caller
+    assert runtime.cpu_bfloat16_speedup(repeats=3) > 0  # a real measurement, on this machine
+    runtime.cpu_bfloat16_speedup_is_worth_it.cache_clear()
+    monkeypatch.setattr(runtime, "cpu_bfloat16_speedup", lambda: 1.2)
+    assert not runtime.cpu_bfloat16_speedup_is_worth_it()
+    runtime.cpu_bfloat16_speedup_is_worth_it.cache_clear()
+    monkeypatch.setattr(runtime, "cpu_bfloat16_speedup", lambda: 3.5)
+    assert runtime.cpu_bfloat16_speedup_is_worth_it()
+    runtime.cpu_bfloat16_speedup_is_worth_it.cache_clear()  # measured afresh by the next caller
 
 
 @pytest.mark.parametrize("precision", ["bfloat16", "auto"])
@@ -117,15 +120,15 @@ def test_the_cli_records_the_precision_it_trained_in(
     ],
 )
 def test_the_train_page_names_the_device_and_the_precision(device: str, precision: str, shown: str) -> None:
-    from app.train_panels import where_it_trains
+    from app.train.panels import where_it_trains
 
     progress = StepProgress(1, 1, 10, 1, 10, {}, 0.1, 1000.0, device, 1e-3, precision)
     assert where_it_trains(progress) == shown
 
 
 def test_the_train_page_asks_for_the_fast_precision() -> None:
-    from app.train_fields import TrainFields
-    from models.presets import PRESETS
+    from app.train.fields import TrainFields
+    from models.training.presets import PRESETS
 
     spec = TrainFields.from_preset(PRESETS["dense_vae_2d"]).spec()
     assert spec.training.precision == "auto"
@@ -136,14 +139,14 @@ def test_the_train_page_asks_for_the_fast_precision() -> None:
 def test_dense_models_use_low_precision_products_and_conv_models_autocast() -> None:
     dense = get_model("dense_vae", MODELS["dense_vae"])
     conv = get_model("conv_ae", MODELS["conv_ae"])
-    assert engine.bfloat16_method(dense, torch.device("cpu")) == "products"
-    assert engine.bfloat16_method(conv, torch.device("cpu")) == "autocast"
-    assert engine.bfloat16_method(dense, torch.device("cuda")) == "autocast"
+    assert runtime.bfloat16_method(dense, torch.device("cpu")) == "products"
+    assert runtime.bfloat16_method(conv, torch.device("cpu")) == "autocast"
+    assert runtime.bfloat16_method(dense, torch.device("cuda")) == "autocast"
 
 
 def test_low_precision_products_are_undone_afterwards() -> None:
     before = torch.backends.mkldnn.matmul.fp32_precision, torch.backends.mkldnn.conv.fp32_precision
-    with pytest.raises(RuntimeError), engine.low_precision_products():
+    with pytest.raises(RuntimeError), runtime.low_precision_products():
         assert torch.backends.mkldnn.matmul.fp32_precision == "bf16"
         raise RuntimeError("a failing step")
     assert (torch.backends.mkldnn.matmul.fp32_precision, torch.backends.mkldnn.conv.fp32_precision) == before

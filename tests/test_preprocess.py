@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFile
 
-from models.data import Split
-from models.preprocess import (
+from models.files.data import Split
+from models.files.preprocess import (
     ImageInputError,
     from_canvas,
     from_upload,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.config import ConvConfig, DenseConfig, Objective, config_from_dict, config_to_dict
-from models.presets import PRESETS, get_preset, list_presets
-from models.registry import get_model, list_models
+from models.families.config import ConvConfig, DenseConfig, Objective, config_from_dict, config_to_dict
+from models.families.registry import get_model, list_models
+from models.training.presets import PRESETS, get_preset, list_presets
 
 
 def test_families_are_registered() -> None:

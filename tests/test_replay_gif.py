@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from app.palette import DIGIT_COLORS
-from app.replay_gif import GifStyle, replay_gif
-from models.replay import Replay, ReplayFrame
+from app.train.replay_gif import GifStyle, replay_gif
+from app.widgets.palette import DIGIT_COLORS
+from models.training.replay import Replay, ReplayFrame
 
 
 def forming_replay(epochs: int, digits: tuple[int, ...] = tuple(range(10)), sample: int = 400) -> Replay:

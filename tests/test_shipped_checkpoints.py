@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.interpolation_ends import DEFAULT_DIGITS
-from models.checkpoint import load_checkpoint, read_info
-from models.checkpoint_store import CHECKPOINT_DIR, LESSON_DIR, list_checkpoints
-from models.data import Split
-from models.engine import TrainConfig, evaluation_splits
-from models.latent import PlotView
-from models.metrics import clear_example, compute_metrics, encode_all
+from app.plane.endpoints import DEFAULT_DIGITS
+from models.evaluation.metrics import clear_example, compute_metrics, encode_all
+from models.files.checkpoint import load_checkpoint, read_info
+from models.files.data import Split
+from models.files.store import CHECKPOINT_DIR, LESSON_DIR, list_checkpoints
+from models.geometry.plane import PlotView
+from models.training.config import TrainConfig
+from models.training.loop import evaluation_splits
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 MAIN = list_checkpoints(CHECKPOINT_DIR)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from models.data import Split
+from models.files.data import Split
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,8 @@ def _run(code: str) -> str:
 def test_the_preloader_needs_no_torch() -> None:
     # streamlit_app.py sends it before importing the rest: the browser compiles plotly.js
     # while the server imports torch (1.3 s).
-    heavy = _run("import sys, app.palette, app.plane_assets; print(sorted({'torch', 'numpy'} & set(sys.modules)))")
+    code = "import sys, app.widgets.palette, app.plane.preload; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
+    heavy = _run(code)
     assert heavy == "[]"
 
 

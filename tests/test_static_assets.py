@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from app import static_assets
-from app.static_assets import PLOTLY_JS, URL_PREFIX, plotly_url, publish_bytes
+from app.plane import publish as static_assets
+from app.plane.publish import PLOTLY_JS, URL_PREFIX, plotly_url, publish_bytes
 
 
 @pytest.mark.parametrize("size", [0, 1, 100, 65_536, 1_000_003])

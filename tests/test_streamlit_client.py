@@ -11,7 +11,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from models.decoder_export import MAGIC as PACK_MAGIC
+from models.files.browser_export import MAGIC as PACK_MAGIC
 from tools.streamlit_messages import (
     MAGIC,
     MessageCache,

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from app.job_spec import JobSpec
-from app.train_fields import TrainFields
-from models.config import ConvConfig
-from models.presets import PRESETS
+from app.jobs.spec import JobSpec, normalise_spec
+from app.train.fields import TrainFields
+from models.families.config import ConvConfig
+from models.training.presets import PRESETS
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -29,4 +29,5 @@ def test_conv_dense_layers_reach_the_model_config(dense_layers: int) -> None:
 
 def test_too_many_dense_layers_are_named() -> None:
     fields = replace(TrainFields.from_preset(PRESETS["conv_vae_2d"]), dense=64, dense_layers=99)
-    assert "dense_layers" in str(fields.spec())
+    with pytest.raises(ValueError, match="dense_layers"):
+        normalise_spec(fields.spec())

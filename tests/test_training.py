@@ -9,21 +9,15 @@ from dataclasses import replace
 import pytest
 import torch
 
-from models.config import DenseConfig
-from models.data import Split
-from models.engine import (
-    EpochResult,
-    StepProgress,
-    TrainConfig,
-    TrainingFinished,
-    evaluation_splits,
-    kl_weight,
-    make_optimizer,
-    scheduled_lr,
-    train,
-)
-from models.registry import get_model
-from models.replay import replay_sample, snapshot
+from models.families.config import DenseConfig
+from models.families.registry import get_model
+from models.files.data import Split
+from models.training.config import TrainConfig
+from models.training.events import EpochResult, StepProgress, TrainingFinished
+from models.training.loop import evaluation_splits, train
+from models.training.optimiser import make_optimizer
+from models.training.replay import replay_sample, snapshot
+from models.training.schedule import kl_weight, scheduled_lr
 
 TINY = TrainConfig(epochs=2, batch_size=64, subset=640, knn_reference=500)
 

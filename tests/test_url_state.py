@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.checkpoint_store import CHECKPOINT_DIR
-from models.data import Split
+from models.files.data import Split
+from models.files.store import CHECKPOINT_DIR
 from tests.app_helpers import plane_data
 
 ENTRY_POINT = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -34,10 +34,10 @@ def _ignored(app: AppTest) -> str:
 def test_a_link_opens_the_model_and_the_selection(mnist_test: Split) -> None:
     app = _open(None, model="conv_vae_2d", sel="i904")
     assert app.session_state["model_path"] == str(CHECKPOINT_DIR / "conv_vae_2d.safetensors")
-    assert plane_data(app)["selected"]["index"] == 904  # the plane draws it and its details
+    assert plane_data(app)["mode"]["selected"]["index"] == 904  # the plane draws it and its details
     assert not _ignored(app)
     app = _open(None, sel="-1.5,2.25")
-    selected = plane_data(app)["selected"]
+    selected = plane_data(app)["mode"]["selected"]
     assert (selected["x"], selected["y"], selected["index"]) == (-1.5, 2.25, None)
 
 
@@ -92,7 +92,7 @@ def test_bad_parameters_are_ignored_with_a_notice(name: str, value: str, mnist_t
     app = _open(None, **{name: value})
     assert name in _ignored(app)
     assert app.session_state["model_path"] == str(CHECKPOINT_DIR / "dense_vae_2d.safetensors")
-    assert plane_data(app)["selected"] is None  # nothing selected
+    assert plane_data(app)["mode"]["selected"] is None  # nothing selected
     assert re.search(r"Ignored in the link", _ignored(app))
 
 

@@ -113,12 +113,6 @@ def screen_point(page: object, x: float, y: float) -> tuple[float, float]:
     return tuple(page.evaluate(PLANE_POINT_JS, [x, y, True]))
 
 
-def plot_point(page: object, px: float, py: float) -> tuple[float, float] | None:
-    """The latent point under page pixel (px, py), or None outside the plot area."""
-    point = page.evaluate(PLANE_POINT_JS, [px, py, False])
-    return None if point is None else tuple(point)
-
-
 def draw_strokes(page: object, points: list[tuple[float, float]], steps: int = 24) -> None:
     """Draw through `points` (fractions of the canvas: 0, 0 top left) on the Draw page's canvas,
     in small mouse moves as a hand would, and wait until the drawing is encoded."""

@@ -16,10 +16,11 @@ It sends what Streamlit's own frontend (1.67) sends, recorded from headless Chro
   started on the server's `auto_rerun` messages and cleared by the next full run, as the
   browser does.
 
-On the way back it keeps the widget values, the page that ran (`navigation`), the query string
-(`page_info_changed`, as the browser rewrites its URL), the browser's ForwardMsg cache
-(`ref_hash` messages resolved, entries expired after `maxCachedMessageAge` runs), and, for each
-run, the markdown it drew, the exceptions it showed, and when its `script_finished` arrived.
+On the way back its page (`tools.streamlit_page.BrowserPage`) keeps the widget values, the page
+that ran (`navigation`), the query string (`page_info_changed`, as the browser rewrites its
+URL), the browser's ForwardMsg cache (`ref_hash` messages resolved, entries expired after
+`maxCachedMessageAge` runs); the session keeps, for each run, the markdown it drew, the
+exceptions it showed, and when its `script_finished` arrived.
 
 Not covered: widgets other than select boxes, radios, checkboxes, number and text inputs,
 buttons and components-v2 elements (sliders, multiselects, uploads ...) are not sent, so the
@@ -29,7 +30,6 @@ server keeps their last values; no app heartbeats, no reconnection with the old 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import urllib.parse
 import urllib.request
@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import ClientConnection, connect
@@ -51,13 +50,11 @@ from tools.streamlit_messages import (
     FINISHED,
     MAX_MESSAGE_BYTES,
     STREAM_PATH,
-    MessageCache,
     RunResult,
-    element_widget,
     rerun_message,
-    user_key,
     widget_state,
 )
+from tools.streamlit_page import BrowserPage
 
 
 @dataclass
@@ -71,11 +68,8 @@ class _Pending:
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-# --- the session ------------------------------------------------------------------------------
-
-
-class BrowserSession:
-    """One browser tab's session, without the browser.
+class BrowserSession(BrowserPage):
+    """One browser tab's session, without the browser: its page (`BrowserPage`) over a websocket.
 
         session = BrowserSession("http://127.0.0.1:8501")
         first = await session.open()                      # the default page, run to its end
@@ -89,25 +83,15 @@ class BrowserSession:
         self, base_url: str, page: str = "", query_string: str = "", *, timeout: float = 30.0, auto_rerun: bool = True
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.page = page
-        self.query_string = query_string
+        super().__init__(f"{self.base_url}/{page}", page, query_string)
         self.timeout = timeout
         self.auto_rerun = auto_rerun
-        self.url = f"{self.base_url}/{page}"
-        self.session_id = ""
-        self.page_script_hash = ""
-        self.max_cached_age = 2
-        self.widgets: dict[str, WidgetState] = {}  # id -> state the browser would send
-        self.elements: dict[str, Element] = {}  # widget id -> its latest element
-        self.widget_fragments: dict[str, str] = {}  # widget id -> the fragment that drew it
-        self.cache = MessageCache()
         self.bytes_received = 0
         self.closed_reason: str | None = None
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task | None = None
         self._timers: dict[str, tuple[float, asyncio.Task]] = {}
         self._pending: _Pending | None = None
-        self._seen: set[str] = set()
         self._lock = asyncio.Lock()
 
     # connection
@@ -152,37 +136,12 @@ class BrowserSession:
 
     # what a user does
 
-    def widget_id(self, key: str) -> str:
-        """The element id of the widget the page drew with this key."""
-        found = [widget_id for widget_id in self.elements if user_key(widget_id) == key]
-        if not found:
-            raise KeyError(f"no widget with key {key!r} on the page (have {sorted(map(user_key, self.elements))})")
-        return found[-1]
-
-    def component_data(self, key: str) -> dict[str, Any]:
-        """The data a components-v2 element was given (its `data=`), as JSON."""
-        element = self.elements[self.widget_id(key)]
-        data = json.loads(element.bidi_component.json) if element.bidi_component.json else {}
-        if isinstance(data, dict) and set(data) == {"json"}:  # the plane's data (app.plane_assets.as_component_data)
-            return json.loads(data["json"])
-        return data
-
     async def set_values(self, values: Mapping[str, Any]) -> RunResult:
         """Change widgets (by key) and rerun, as typing into fields and pressing Enter does."""
         for key, value in values.items():
             widget_id = self.widget_id(key)
             self.widgets[widget_id] = widget_state(widget_id, value)
         return await self.rerun()
-
-    def component_state_message(self, key: str, name: str, value: Any) -> BackMsg:
-        """The rerun request `component.setStateValue(name, value)` sends from a components-v2
-        element (its JSON state gets `name`); the state is kept for the reruns after it."""
-        widget_id = self.widget_id(key)
-        current = self.widgets.get(widget_id)
-        state = json.loads(current.json_value) if current is not None and current.json_value else {}
-        state[name] = value
-        self.widgets[widget_id] = widget_state(widget_id, state, json_value=True)
-        return self._rerun_message((), self.widget_fragments.get(widget_id, ""), False)
 
     async def set_component_state(self, key: str, name: str, value: Any) -> RunResult:
         """`component.setStateValue(name, value)` in a components-v2 element, and the run it causes
@@ -202,16 +161,6 @@ class BrowserSession:
         """Send the widgets' states (and `extra` one-off ones) and wait for that run to finish."""
         message = self._rerun_message(extra, fragment_id, is_auto_rerun)
         return await self._request(message, fragment_id, time.perf_counter())
-
-    def _rerun_message(self, extra: Iterable[WidgetState], fragment_id: str, is_auto_rerun: bool) -> BackMsg:
-        extra = list(extra)
-        overridden = {state.id for state in extra}
-        widgets = [state for widget_id, state in self.widgets.items() if widget_id not in overridden]
-        return rerun_message(
-            [*widgets, *extra], url=self.url, query_string=self.query_string,
-            page_script_hash=self.page_script_hash, fragment_id=fragment_id, is_auto_rerun=is_auto_rerun,
-            cached_message_hashes=self.cache.hashes(),
-        )  # fmt: skip
 
     async def _request(self, message: BackMsg, fragment_id: str, start: float) -> RunResult:
         async with self._lock:
@@ -283,15 +232,11 @@ class BrowserSession:
             pending.result.exceptions.append(message.session_event.script_compilation_exception.message)
 
     def _new_run(self, message: ForwardMsg) -> None:
-        session = message.new_session
         run_id, fragments = message.metadata.run.script_run_id, tuple(message.metadata.run.fragment_ids)
-        self.session_id = session.initialize.session_id or self.session_id
-        self.page_script_hash = session.page_script_hash
-        self.max_cached_age = session.config.max_cached_message_age or self.max_cached_age
+        self._run_started(message)
         if not fragments:  # a full run: the browser stops the timers; the fragments set them again
             for fragment in list(self._timers):
                 self._stop_timer(fragment)
-            self._seen = set()
         pending = self._pending
         if pending is not None and pending.run_id is None:
             wanted = (not fragments) if not pending.fragment_id else pending.fragment_id in fragments
@@ -311,28 +256,12 @@ class BrowserSession:
             pending.result.markdown.append(element.markdown.body)
         elif kind == "exception" and collecting:
             pending.result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
-        proto = getattr(element, kind) if kind else None
-        widget_id = getattr(proto, "id", "") if proto is not None else ""
-        if not widget_id.startswith("$$ID-"):
-            return
-        self.elements[widget_id] = element
-        self.widget_fragments[widget_id] = delta.fragment_id
-        self._seen.add(widget_id)
-        state = element_widget(element, known=widget_id in self.widgets)
-        if state is not None:
-            self.widgets[widget_id] = state
+        self._element_drawn(element, delta.fragment_id)
 
     def _finished(self, message: ForwardMsg) -> None:
         status = message.script_finished
         run_id, fragments = message.metadata.run.script_run_id, tuple(message.metadata.run.fragment_ids)
-        if status != EARLY:
-            self.cache.finished_run(self.max_cached_age, fragments)
-        if status == ForwardMsg.FINISHED_SUCCESSFULLY and not fragments:
-            # The browser forgets the widgets that are no longer on the page.
-            for widget_id in set(self.widgets) - self._seen:
-                del self.widgets[widget_id]
-            for widget_id in set(self.elements) - self._seen:
-                del self.elements[widget_id]
+        self._run_finished(status, fragments)
         pending = self._pending
         if pending is None or pending.run_id != run_id or pending.done.done():
             return

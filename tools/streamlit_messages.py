@@ -34,7 +34,7 @@ EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
 OK_STATUSES = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 # Widgets whose value the browser holds and sends back on every rerun.
 VALUE_WIDGETS = ("selectbox", "radio", "checkbox", "number_input", "text_input", "text_area", "bidi_component")
-MAGIC = b"LXD1"  # the tag of models.decoder_export.pack files (the plane's decoder and test codes)
+MAGIC = b"LXD1"  # the tag of models.files.browser_export.pack files (the plane's decoder and test codes)
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class RunResult:
 
 
 def read_packed_arrays(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The header and arrays of a `models.decoder_export.pack` file (what the plane fetches)."""
+    """The header and arrays of a `models.files.browser_export.pack` file (what the plane fetches)."""
     if blob[:4] != MAGIC:
         raise ValueError("not a packed decoder file")
     (length,) = struct.unpack("<I", blob[4:8])

@@ -100,7 +100,7 @@ def compare(page: object, url: str) -> None:
 
 def lesson(page: object, url: str) -> None:
     """The lesson's third step, walking from a 3 to an 8, with its banner (opened by its link)."""
-    from app.lesson import step_params
+    from app.classroom.lesson import step_params
 
     params = {**step_params(3), "t": "0.55"}
     open_page(page, f"{url}/interpolate?" + "&".join(f"{name}={value}" for name, value in params.items()))

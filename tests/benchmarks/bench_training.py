@@ -3,7 +3,7 @@
     python -m tests.benchmarks.bench_training [--rounds 3] [--steps 468] [--json out.json]
 
 Figures (all from this run, so a busy machine slows both sides alike):
-- images/s of the project's engine (`models.engine.train`) against a reference loop written
+- images/s of the project's engine (`models.training.loop.train`) against a reference loop written
   like pytorch/examples `vae` (torchvision DataLoader + ToTensor, batch 128, default threads,
   plain Adam), same model, interleaved round by round; printed as ratios. Each round is one
   epoch of `--steps` steps (468: all 60,000 images) on each side, and two rates are taken:
@@ -35,17 +35,12 @@ from typing import NamedTuple
 
 import torch
 
-from models.data import data_dir, load_split
-from models.engine import (
-    EpochResult,
-    StepProgress,
-    TrainConfig,
-    configure_torch,
-    cpu_bfloat16_speedup,
-    resolve_precision,
-    train,
-)
-from models.presets import get_preset
+from models.files.data import data_dir, load_split
+from models.training.config import TrainConfig
+from models.training.events import EpochResult, StepProgress
+from models.training.loop import train
+from models.training.presets import get_preset
+from models.training.runtime import configure_torch, cpu_bfloat16_speedup, resolve_precision
 from tests.benchmarks.report import report
 
 BATCH = 128

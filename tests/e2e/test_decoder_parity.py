@@ -1,4 +1,4 @@
-"""The browser decoder (app/assets/decoder.js) against torch, in Chromium, for every family.
+"""The browser decoder (app/plane/js/decoder.js) against torch, in Chromium, for every family.
 
 1,000 random codes per model; the largest absolute difference of any pixel must stay below
 2e-3 (it is printed: run with -s to see the figures).
@@ -18,14 +18,14 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR, list_checkpoints
-from models.decoder_export import export_decoder, pack
+from models.files.browser_export import export_decoder, pack
+from models.files.checkpoint import load_checkpoint
+from models.files.store import CHECKPOINT_DIR, list_checkpoints
 from tests.test_decoder_export import CONFIGS, _randomised
 from tools.browser import serving
 
 pytestmark = pytest.mark.e2e
-ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "app" / "plane" / "js" / "model"
 CODES = 1000
 TOLERANCE = 2e-3
 

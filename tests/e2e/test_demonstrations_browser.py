@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.checkpoint import load_checkpoint
-from models.checkpoint_store import CHECKPOINT_DIR
-from models.data import Split
-from models.metrics import encode_all, reconstruction_errors
+from models.evaluation.metrics import encode_all, reconstruction_errors
+from models.files.checkpoint import load_checkpoint
+from models.files.data import Split
+from models.files.store import CHECKPOINT_DIR
 from tests.test_denoising import _denoising_model
 from tools.browser import ONE, StreamlitServer, draw_strokes, open_page, screen_point, wait_for_plane, wait_idle
 

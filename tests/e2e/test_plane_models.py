@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from app.sections import NEIGHBOURS
-from models.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from models.config import DenseConfig
-from models.data import Split
-from models.latent import nearest, plot_view
-from models.metrics import encode_all
-from models.presets import get_preset
-from models.registry import get_model
+from app.widgets.digits import NEIGHBOURS
+from models.evaluation.metrics import encode_all
+from models.evaluation.neighbours import nearest
+from models.families.config import DenseConfig
+from models.families.registry import get_model
+from models.files.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from models.files.data import Split
+from models.geometry.plane import plot_view
+from models.training.presets import get_preset
 from tools.browser import StreamlitServer, open_page, screen_point, wait_for_plane, wait_idle
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from models.checkpoint import load_checkpoint
+from models.files.checkpoint import load_checkpoint
 from tools.browser import (
     StreamlitServer,
     draw_strokes,

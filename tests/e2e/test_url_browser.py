@@ -17,7 +17,7 @@ def _state(page: object) -> dict:
     return page.evaluate(
         f"() => {{ const p = {PLANE}; return {{ x: p.frame().x, y: p.frame().y, hidden: [...p.hidden].sort(),"
         " backdrop: p.backdropOn.checked, opacity: Number(p.opacity.value), t: p.mode.t,"
-        " model: p.data.model.url, a: p.data.ends.A.index, b: p.data.ends.B.code, spherical: p.data.spherical }; }"
+        " model: p.data.model.url, a: p.data.mode.a.index, b: p.data.mode.b.code, spherical: p.data.mode.spherical }; }"
     )
 
 
