@@ -76,20 +76,29 @@ def plotly_url() -> str:
 
 def browser_code_url() -> str:
     """The URL of the plane's browser code folder, published (see module docstring), ending in "/"."""
-    files = sorted(path for path in BROWSER_CODE.rglob("*") if path.is_file() and path.suffix in (".js", ".css"))
-    stamp = tuple((str(path.relative_to(BROWSER_CODE)), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    files = _browser_files()
+    stamp = tuple((path, os.stat(path).st_mtime_ns) for path in files)
     name = _folder_name(stamp)  # hashed once per version of the files; each call only checks it is there
     if not (CACHE_DIR / name).is_dir():
         with _LOCK:
-            _publish_folder(name, files)
+            _publish_folder(name, [Path(path) for path in files])
     return f"{URL_PREFIX}{name}/"
 
 
+@functools.cache
+def _browser_files() -> tuple[str, ...]:
+    """The browser code's files: listed once per process (a rerun only checks whether they changed;
+    a new file is picked up when the server restarts)."""
+    paths = (path for path in BROWSER_CODE.rglob("*") if path.is_file() and path.suffix in (".js", ".css"))
+    return tuple(sorted(str(path) for path in paths))
+
+
 @functools.lru_cache(maxsize=4)
-def _folder_name(stamp: tuple[tuple[str, int, int], ...]) -> str:
+def _folder_name(stamp: tuple[tuple[str, int], ...]) -> str:
     digest = hashlib.sha256()
-    for relative, _, _ in stamp:
-        digest.update(relative.encode() + b"\0" + (BROWSER_CODE / relative).read_bytes() + b"\0")
+    for path, _ in stamp:
+        relative = Path(path).relative_to(BROWSER_CODE)
+        digest.update(str(relative).encode() + b"\0" + Path(path).read_bytes() + b"\0")
     return f"plane-{digest.hexdigest()[:16]}"
 
 
