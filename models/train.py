@@ -28,7 +28,7 @@ from models.families.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSS
 from models.families.registry import get_model, parameter_count
 from models.files.checkpoint import MAX_TEXT_LENGTH
 from models.files.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
-from models.files.store import SUFFIX, first_free_name, is_shipped, user_checkpoint_dir
+from models.files.store import SUFFIX, first_free_name, is_shipped, shipped_names, user_checkpoint_dir
 from models.text import DefaultsFormatter, count_of
 from models.training.config import SCHEDULES, TrainConfig
 from models.training.events import StepProgress, TrainingFinished
@@ -189,7 +189,7 @@ def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
     """
     if out is None:
         folder = user_checkpoint_dir()
-        return folder / f"{first_free_name(folder, preset)}{SUFFIX}"
+        return folder / f"{first_free_name(folder, preset, avoid=shipped_names())}{SUFFIX}"
     path = Path(os.path.abspath(out))  # "user/../x" means x, even before user/ exists
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     try:  # everything that needs no data first: a typo costs no time
         model_config = model_config_from_args(args, preset)
         config.validate(TRAIN_SIZES[args.dataset])
-        for name in ("lesson", "description"):
-            if len(getattr(args, name)) > MAX_TEXT_LENGTH:
+        for name in ("title", "lesson", "description"):
+            if len(getattr(args, name) or "") > MAX_TEXT_LENGTH:
                 raise ValueError(f"--{name} is longer than {MAX_TEXT_LENGTH} characters")
         config = config.resolved(parameter_count(preset.family, model_config))  # as the checkpoint records it
         device = torch.device(config.device)

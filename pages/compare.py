@@ -11,7 +11,7 @@ from app.plane.endpoints import endpoint_from_index, walk_mode
 from app.plane.modes import SamplesMode, Selection, SelectMode
 from app.shell import page
 from app.shell.sidebar import entry_label
-from app.space.catalogue import CheckpointEntry, catalogue
+from app.space.catalogue import CheckpointEntry, catalogue, named
 from app.space.inference import decode_codes
 from app.space.latent_space import LatentSpace, clear_example_index, latent_space
 from app.space.test_set import test_data
@@ -32,22 +32,28 @@ st.caption(
     "The same test images, the same walk and the same random codes in two latent spaces. Hover a test image in one "
     "plane and it lights up in the other; t moves both walks."
 )
-entries = {entry.ref.name: entry for entry in catalogue().entries}
+entries = {entry.ref.path: entry for entry in catalogue().entries}  # by file: names need not be unique
+
+
+def by_name(name: str) -> str | None:
+    """The path of the model a link names (see `named`), or None."""
+    entry = named(list(entries.values()), name)
+    return None if entry is None else entry.ref.path
 
 
 def choose(side: str, column: object) -> CheckpointEntry:
     key = f"compare_{side}"
     if (linked := url_state.incoming(side)) is not None:
-        if linked in entries:
-            st.session_state[key] = linked
+        if (path := by_name(linked)) is not None:
+            st.session_state[key] = path
         else:
             url_state.notice(side, linked)
     if st.session_state.get(key) not in entries:
-        st.session_state[key] = DEFAULTS[side] if DEFAULTS[side] in entries else next(iter(entries))
-    name = column.selectbox(f"{side.title()} model", list(entries), key=key,
-                            format_func=lambda n: entry_label(entries[n]))  # fmt: skip
-    url_state.write({side: name})
-    return entries[name]
+        st.session_state[key] = by_name(DEFAULTS[side]) or next(iter(entries))
+    path = column.selectbox(f"{side.title()} model", list(entries), key=key,
+                            format_func=lambda p: entry_label(entries[p]))  # fmt: skip
+    url_state.write({side: entries[path].ref.name})
+    return entries[path]
 
 
 SHOW = {"images": VIEWS[0], "walk": VIEWS[1], "samples": VIEWS[2]}  # the view's name in a link
@@ -86,7 +92,7 @@ if view == VIEWS[0]:
         if index is not None and space.has_data:
             selected = Selection(*point_of(space, index), index)
         with column:
-            latent_plane(entry.ref, SelectMode(selected=selected), key=f"compare_{side}_{entry.ref.name}",
+            latent_plane(entry.ref, SelectMode(selected=selected), key=f"compare_{side}_{entry.ref.key}",
                          on_click=shared_pick, link_group=LINK if linked else None)  # fmt: skip
     if index is not None and linked:
         split = test_data(chosen["left"].info.dataset).split
@@ -100,9 +106,9 @@ if view == VIEWS[0]:
     else:
         st.info("Hover a test image to see it in both planes; click one to compare the two reconstructions.")
 
+elif view == VIEWS[1] and not linked:
+    pass  # the walk goes between test images: the notice above says what is missing
 elif view == VIEWS[1]:
-    if not linked:
-        st.stop()
     if ends_key not in st.session_state:
         left = chosen["left"].ref
         st.session_state[ends_key] = {"A": clear_example_index(left, 3), "B": clear_example_index(left, 8)}
@@ -122,7 +128,7 @@ elif view == VIEWS[1]:
         model_ends = {end: endpoint_from_index(space, i) for end, i in ends.items()}
         with column:
             latent_plane(entry.ref, walk_mode(model_ends, st.session_state[target_key]),
-                         key=f"compare_walk_{side}_{entry.ref.name}", on_click=set_end, link_group=LINK)  # fmt: skip
+                         key=f"compare_walk_{side}_{entry.ref.key}", on_click=set_end, link_group=LINK)  # fmt: skip
             path = interpolation_path(torch.from_numpy(code["A"]), torch.from_numpy(code["B"]), 10)
             caption = f"{entry.info.title}: A (test #{ends['A']}) to B (test #{ends['B']}) in 10 steps"
             st.image(upscale(tile(decode_codes(entry.ref, path), columns=10, gap=2), 3), caption=caption)
@@ -137,7 +143,7 @@ else:
         with column:
             mode = SamplesMode(codes=tuple(map(tuple, codes.tolist())))
             latent_plane(
-                entry.ref, mode, key=f"compare_samples_{side}_{entry.ref.name}", link_group=LINK if linked else None
+                entry.ref, mode, key=f"compare_samples_{side}_{entry.ref.key}", link_group=LINK if linked else None
             )
             if space.has_data:
                 holes = share_in_holes(torch.from_numpy(space.codes), codes)

@@ -35,40 +35,46 @@ with left:
     if drawn.message:
         (st.error if drawn.is_error else st.info)(drawn.message)
 
-plane_key = f"draw_plane_{ref.name}"
+plane_key = f"draw_plane_{ref.key}"
+
+
+def show_encoding(image: torch.Tensor) -> None:
+    """The input the model sees, its reconstruction, where it lands on the plane and its neighbours."""
+    with left:  # a denoising model gets noise on the drawing, as it was trained
+        noise = noise_control(entry.info, f"draw_noise_{ref.key}")
+    seen = image if noise is None else noise.apply(image)
+    mu, logvar = encode_distribution(ref, seen)
+    code = mu[0].numpy()
+    point = tuple(float(v) for v in space.plane.project(mu)[0])
+    ellipse, samples = None, None
+    if logvar is not None:
+        std = torch.exp(0.5 * logvar[0])
+        ellipse = Ellipse.of(point, space.plane.project_covariance(std.square()))
+        generator = torch.Generator().manual_seed(0)
+        sample_codes = mu + std * torch.randn(POSTERIOR_SAMPLES, mu.shape[1], generator=generator)
+        samples = (sample_codes, tuple(tuple(p) for p in space.plane.project(sample_codes).tolist()))
+
+    with left:
+        model_input, reconstruction = st.columns(2)
+        with model_input:
+            noisy = noise is not None and noise.level > 0
+            seen_caption = f"what the model sees: with {noise.description}" if noisy else "what the model sees (28x28)"
+            digits.digit(to_uint8(seen[0]), seen_caption)
+        with reconstruction:
+            digits.digit(digits.decoded(ref, code), "reconstruction")
+        st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
+        if samples is not None:
+            st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (white dots; red: its 1σ ellipse)")
+            st.image(upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3))
+
+    with right:
+        mode = EncodeMode(point=point, ellipse=ellipse, posterior_samples=() if samples is None else samples[1])
+        latent_plane(ref, mode, key=plane_key)
+        digits.neighbours(entry, space, code)
+
+
 if drawn.image is None:
     with right:
         latent_plane(ref, EncodeMode(), key=plane_key)
-    st.stop()
-
-with left:  # a denoising model gets noise on the drawing, as it was trained
-    noise = noise_control(entry.info, f"draw_noise_{ref.name}")
-seen = drawn.image if noise is None else noise.apply(drawn.image)
-mu, logvar = encode_distribution(ref, seen)
-code = mu[0].numpy()
-point = tuple(float(v) for v in space.plane.project(mu)[0])
-ellipse, samples = None, None
-if logvar is not None:
-    std = torch.exp(0.5 * logvar[0])
-    ellipse = Ellipse.of(point, space.plane.project_covariance(std.square()))
-    generator = torch.Generator().manual_seed(0)
-    sample_codes = mu + std * torch.randn(POSTERIOR_SAMPLES, mu.shape[1], generator=generator)
-    samples = (sample_codes, tuple(tuple(p) for p in space.plane.project(sample_codes).tolist()))
-
-with left:
-    model_input, reconstruction = st.columns(2)
-    with model_input:
-        noisy = noise is not None and noise.level > 0
-        seen_caption = f"what the model sees: with {noise.description}" if noisy else "what the model sees (28x28)"
-        digits.digit(to_uint8(seen[0]), seen_caption)
-    with reconstruction:
-        digits.digit(digits.decoded(ref, code), "reconstruction")
-    st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
-    if samples is not None:
-        st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (white dots; red: its 1σ ellipse)")
-        st.image(upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3))
-
-with right:
-    mode = EncodeMode(point=point, ellipse=ellipse, posterior_samples=() if samples is None else samples[1])
-    latent_plane(ref, mode, key=plane_key)
-    digits.neighbours(entry, space, code)
+else:
+    show_encoding(drawn.image)

@@ -61,7 +61,7 @@ def denoising(index: int) -> None:
         return
     noisy_column, cleaned_column, control_column = st.columns([1, 1, 2], gap="medium")
     with control_column:
-        noise = noise_control(entry.info, f"explore_noise_{ref.name}")
+        noise = noise_control(entry.info, f"explore_noise_{ref.key}")
         st.caption("This model was trained to remove noise: it sees the noisy input on the left and rebuilds the "
                    "digit on the right.")  # fmt: skip
     noisy = noise.apply(test_data(entry.info.dataset).split.images[index : index + 1])
@@ -88,7 +88,7 @@ def plane_and_details() -> None:
     selected = None if pick is None else Selection(pick.x, pick.y, pick.index, pick.seq)
     errors = errors_asset_url(ref) if by_error else None
     mode = SelectMode(selected=selected, errors=errors, neighbours=digits.NEIGHBOURS)
-    latent_plane(ref, mode, key=f"explore_plane_{ref.name}", on_click=remember_click)
+    latent_plane(ref, mode, key=f"explore_plane_{ref.key}", on_click=remember_click)
     details(pick)
 
 

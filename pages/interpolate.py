@@ -84,7 +84,7 @@ url_state.write(
     | {"slerp": "1" if spherical else None}
 )
 walk = walk_mode(ends, st.session_state[target_key], spherical, st.session_state.get(seq_key, 0))
-latent_plane(ref, walk, key=f"interp_plane_{ref.name}", on_click=set_endpoint)
+latent_plane(ref, walk, key=f"interp_plane_{ref.key}", on_click=set_endpoint)
 
 
 def use_index(side: str) -> None:

@@ -33,29 +33,34 @@ elif space.has_data:
     mean, scale = space.codes.mean(0), space.codes.std(0)
 else:
     st.error("This plain autoencoder has no prior, and without MNIST there are no codes to fit one to.")
-    st.stop()
-
-if (linked_seed := url_state.parse("seed", url_state.whole(0, 1_000_000))) is not None:
-    st.session_state["sample_seed"] = linked_seed
-if (linked_count := url_state.parse("n", url_state.whole(4, 64))) is not None:
-    st.session_state["sample_count"] = linked_count - linked_count % 4
-count_column, seed_column, button_column = st.columns([2, 1, 1])
-count = count_column.slider("Number of samples", 4, 64, 16, step=4, key="sample_count")
-seed = seed_column.number_input("Seed", 0, 1_000_000, key="sample_seed")
+    source = None
 
 
 def next_seed() -> None:
     st.session_state["sample_seed"] = int(st.session_state.get("sample_seed", 0)) + 1
 
 
-button_column.button("New samples", key="sample_new", on_click=next_seed)
-url_state.write({"seed": str(int(seed)), "n": str(count)})
+def show_samples(mean: np.ndarray, scale: np.ndarray, source: str) -> None:
+    """Samples from N(mean, scale²), decoded beside the plane and marked on it."""
+    if (linked_seed := url_state.parse("seed", url_state.whole(0, 1_000_000))) is not None:
+        st.session_state["sample_seed"] = linked_seed
+    if (linked_count := url_state.parse("n", url_state.whole(4, 64))) is not None:
+        st.session_state["sample_count"] = linked_count - linked_count % 4
+    count_column, seed_column, button_column = st.columns([2, 1, 1])
+    count = count_column.slider("Number of samples", 4, 64, 16, step=4, key="sample_count")
+    seed = seed_column.number_input("Seed", 0, 1_000_000, key="sample_seed")
+    button_column.button("New samples", key="sample_new", on_click=next_seed)
+    url_state.write({"seed": str(int(seed)), "n": str(count)})
 
-rng = torch.Generator().manual_seed(int(seed))
-codes = torch.from_numpy(mean) + torch.from_numpy(scale) * torch.randn(count, space.latent_dim, generator=rng)
+    rng = torch.Generator().manual_seed(int(seed))
+    codes = torch.from_numpy(mean) + torch.from_numpy(scale) * torch.randn(count, space.latent_dim, generator=rng)
 
-st.subheader(f"{count} samples from the {source}")
-st.caption(
-    "The diamonds on the plane are the samples: hover one, or its image beside the plane, to see which is which."
-)
-latent_plane(ref, SamplesMode(codes=tuple(map(tuple, codes.tolist()))), key=f"sample_plane_{ref.name}")
+    st.subheader(f"{count} samples from the {source}")
+    st.caption(
+        "The diamonds on the plane are the samples: hover one, or its image beside the plane, to see which is which."
+    )
+    latent_plane(ref, SamplesMode(codes=tuple(map(tuple, codes.tolist()))), key=f"sample_plane_{ref.key}")
+
+
+if source is not None:
+    show_samples(mean, scale, source)

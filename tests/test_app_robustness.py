@@ -112,3 +112,11 @@ def test_a_stalled_network_never_holds_a_page(
         assert sum("not available" in w.value for w in app.warning) == 1  # one message per page
     finally:
         latent_space._latent_space.clear()
+
+
+def test_the_server_takes_no_upload_larger_than_the_app_accepts() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
+    from models.files.preprocess import MAX_UPLOAD_BYTES
+
+    config = tomllib.loads((Path(ENTRY_POINT).parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 2**20 == MAX_UPLOAD_BYTES  # Streamlit counts MiB

@@ -15,7 +15,7 @@ from app.jobs.spec import JobSpec, NameTakenError
 from models.families.config import ConvConfig, DenseConfig
 from models.families.registry import get_model
 from models.files.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from models.files.store import CHECKPOINT_DIR
+from models.files.store import SHIPPED_DIRS
 from models.training.replay import load_replay
 from tests.job_helpers import LONG_EPOCH, SMALL, TINY, job_spec, wait_state
 
@@ -40,7 +40,7 @@ def test_invalid_jobs_are_refused_before_queueing(make_queue, tmp_path: Path, sp
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     (shipped / "shipped.safetensors").write_bytes(b"a shipped model")
-    queue = make_queue(shipped_dir=shipped)
+    queue = make_queue(shipped_dirs=(shipped,))
     save_checkpoint(queue.checkpoint_dir / "mine", get_model("dense_vae", SMALL), CheckpointInfo("dense_vae", SMALL))
     with pytest.raises(ValueError, match=message):
         queue.submit(spec, "alice")
@@ -49,7 +49,7 @@ def test_invalid_jobs_are_refused_before_queueing(make_queue, tmp_path: Path, sp
 
 def test_names_owners_and_limits(make_queue, tmp_path: Path) -> None:
     queue = make_queue(max_active_per_owner=2)
-    assert JobQueue().shipped_dir == CHECKPOINT_DIR
+    assert JobQueue().shipped_dirs == SHIPPED_DIRS
     save_checkpoint(queue.checkpoint_dir / "mine", get_model("dense_vae", SMALL), CheckpointInfo("dense_vae", SMALL))
     with pytest.raises(ValueError, match="owner"):
         queue.submit(job_spec("nobody"), "")
@@ -70,7 +70,7 @@ def test_a_finished_model_can_be_saved_again_under_another_name(make_queue, tmp_
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     (shipped / "shipped.safetensors").write_bytes(b"a shipped model")
-    queue = make_queue(shipped_dir=shipped)
+    queue = make_queue(shipped_dirs=(shipped,))
     job = queue.submit(job_spec("original"), "alice")
     with pytest.raises(ValueError, match="once the job has ended"):
         queue.save_copy(job.id, "alice", "too_early")

@@ -103,3 +103,21 @@ def test_presenter_mode_from_a_link_and_back(mnist_test: Split) -> None:
     assert data["fill_height"] and data["wide_panel"] and data["font_size"] > 14
     app.button(key="presenter_exit").click().run()
     assert app.toggle(key="presenter_mode").value is False and "present" not in app.query_params
+
+
+@pytest.mark.parametrize("page", ["pages/draw.py", "pages/sample.py", "pages/compare.py", "pages/train.py"])
+def test_every_page_says_what_the_link_ignored_and_offers_its_own(page: str, mnist_test: Split) -> None:
+    app = AppTest.from_file(ENTRY_POINT, default_timeout=120)
+    app.run()
+    app.switch_page(page)
+    app.query_params["colour"] = "blue"
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "colour=blue" in _ignored(app)
+    assert any(e.proto.component_name == "latent_explorer.copy_link" for e in app.get("bidi_component"))
+
+
+def test_a_huge_unknown_parameter_is_named_in_a_few_words(mnist_test: Split) -> None:
+    app = _open(None, **{"x" * 10_000: "y" * 10_000, **{f"p{i}": "v" for i in range(20)}})
+    shown = _ignored(app)
+    assert "xxxx" in shown and len(shown) < 400, len(shown)

@@ -21,6 +21,8 @@ from app.widgets import markdown
 NOTICES_KEY = "_url_notices"
 WRITTEN_KEY = "_url_written"  # what this session last wrote, per parameter
 MAX_VALUE_LENGTH = 200
+NOTICES_SHOWN = 6  # parameters a notice names; it counts the rest
+NOTICE_LENGTH = 24  # characters of a name or value it shows
 
 # Every parameter of the app's links, and what it holds: the one table of their names. Reading or
 # writing a name not here is a programming error (KeyError); a link's unknown name gets a notice.
@@ -68,7 +70,7 @@ def get(name: str) -> str | None:
     if value is None:
         return None
     if len(value) > MAX_VALUE_LENGTH:
-        notice(name, value[:20] + "…")
+        notice(name, value)
         return None
     return value
 
@@ -158,12 +160,19 @@ def check_unknown() -> None:
     """Note every parameter of the link that the app does not know."""
     for name in st.query_params:
         if name not in PARAMETERS:
-            notice(name, st.query_params.get(name, "")[:40])
+            notice(name, st.query_params.get(name, ""))
 
 
 def show_notices() -> None:
-    """One short line about what in the link was ignored (then forgotten)."""
+    """One short line about what in the link was ignored (then forgotten): a few parameters, each
+    shortened, however long or many they were."""
     ignored = st.session_state.pop(NOTICES_KEY, {})
     if ignored:
-        parts = ", ".join(f"{markdown.escape(name)}={markdown.escape(value)}" for name, value in ignored.items())
+        shown = [f"{_short(name)}={_short(value)}" for name, value in list(ignored.items())[:NOTICES_SHOWN]]
+        more = f" and {len(ignored) - NOTICES_SHOWN} more" if len(ignored) > NOTICES_SHOWN else ""
+        parts = markdown.escape(", ".join(shown) + more)
         st.caption(f":material/link_off: Ignored in the link (not valid here): {parts}")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= NOTICE_LENGTH else text[: NOTICE_LENGTH - 1] + "…"

@@ -1,13 +1,13 @@
 """Which names a session may save a checkpoint under, and who saved which.
 
-Never the name of a model that ships with the app, never one that another session saved (or
-that was there before the server started), and one's own only when asked to replace it. Names
-compare case-insensitively, as on the file systems of many laptops.
+Never the name of a model that ships with the app (a lesson's included), never one that another
+session saved (or that was there before the server started), and one's own only when asked to
+replace it. Names compare case-insensitively, as on the file systems of many laptops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from app.jobs.spec import NameTakenError
@@ -17,14 +17,14 @@ from models.files.store import list_checkpoints
 class CheckpointNames:
     """The naming rules for one user folder (not thread-safe: its owner serialises the calls)."""
 
-    def __init__(self, folder: Path, shipped_dir: Path) -> None:
-        self.folder, self.shipped_dir = folder, shipped_dir
+    def __init__(self, folder: Path, shipped_dirs: Sequence[Path]) -> None:
+        self.folder, self.shipped_dirs = folder, tuple(shipped_dirs)
         self._saved_by: dict[str, str] = {}  # lower-case name -> the session that saved it
 
     def check(self, name: str, owner: str, replace: bool, in_training: Iterable[str] = ()) -> None:
         """Raise ValueError (NameTakenError when the name is in use) unless `owner` may save as `name`."""
         key = name.lower()
-        if key in _stems(self.shipped_dir):
+        if any(key in _stems(shipped) for shipped in self.shipped_dirs):
             raise ValueError(f"{name!r} is the name of a model that ships with the app; choose another name")
         if key in _stems(self.folder):
             if self._saved_by.get(key) != owner:

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from app.jobs.snapshot import JobRecord, JobSnapshot, JobState, ending, failure
 from app.jobs.spec import JobSpec, clean_title, normalise_spec
 from models.files.checkpoint import load_checkpoint, save_checkpoint
 from models.files.data import DataUnavailableError
-from models.files.store import CHECKPOINT_DIR, SUFFIX, atomic_write, safe_checkpoint_name, user_checkpoint_dir
+from models.files.store import SHIPPED_DIRS, SUFFIX, atomic_write, safe_checkpoint_name, user_checkpoint_dir
 from models.training.events import StepProgress
 from models.training.replay import REPLAY_SAMPLE, REPLAY_SUFFIX, Replay
 
@@ -66,7 +66,7 @@ class JobQueue:
         abandon_after: float = ABANDON_AFTER,
         clock: Callable[[], float] = time.monotonic,
         data_dir: str | os.PathLike[str] | None = None,
-        shipped_dir: str | os.PathLike[str] = CHECKPOINT_DIR,
+        shipped_dirs: Sequence[Path] = SHIPPED_DIRS,
         keep_finished: int = 50,
         keep_replays: int = 10,
         max_active_per_owner: int = 3,
@@ -74,7 +74,7 @@ class JobQueue:
         runner: JobRunner = run_job,
     ) -> None:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else user_checkpoint_dir()
-        self.shipped_dir = Path(shipped_dir)
+        self.shipped_dirs = tuple(Path(folder) for folder in shipped_dirs)
         self.data_dir = data_dir
         self.abandon_after = abandon_after
         self.keep_finished = keep_finished
@@ -90,7 +90,7 @@ class JobQueue:
         self._running: JobRecord | None = None
         self._done: deque[JobRecord] = deque()  # final jobs, oldest first
         self._last_seen: dict[str, float] = {}  # owner -> clock() of its last heartbeat
-        self._names = CheckpointNames(self.checkpoint_dir, self.shipped_dir)  # under the lock
+        self._names = CheckpointNames(self.checkpoint_dir, self.shipped_dirs)  # under the lock
         self._worker: threading.Thread | None = None
         self._closed = False
 

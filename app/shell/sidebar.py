@@ -8,7 +8,7 @@ import streamlit as st
 from app.classroom import url_state
 from app.jobs.queue import HEARTBEAT_SECONDS, get_queue
 from app.shell.session import session_id
-from app.space.catalogue import CheckpointEntry, catalogue, default_entry
+from app.space.catalogue import CheckpointEntry, catalogue, default_entry, named
 from app.widgets import markdown
 from models.families.registry import family_title, is_variational
 from models.text import count_of
@@ -37,11 +37,11 @@ def model_picker() -> CheckpointEntry | None:
         return None
     by_path = {entry.ref.path: entry for entry in found.entries}
     if (wanted := url_state.incoming("model")) is not None:  # a link names a model: by name, never a path
-        named = next((e for e in found.entries if e.ref.name == wanted), None)
-        if named is None:
+        chosen = named(found.entries, wanted)
+        if chosen is None:
             url_state.notice("model", wanted)
         else:
-            st.session_state[MODEL_KEY] = named.ref.path
+            st.session_state[MODEL_KEY] = chosen.ref.path
     if st.session_state.get(MODEL_KEY) not in by_path:
         st.session_state[MODEL_KEY] = default_entry(found.entries).ref.path
     mine = get_queue().saved_by(session_id())

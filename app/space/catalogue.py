@@ -7,6 +7,8 @@ size), so a checkpoint rewritten on disk is picked up.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from models.files.store import (
     LESSON_DIR,
     SUFFIX,
     clean_stale_temporaries,
+    is_shipped,
     list_checkpoints,
     user_checkpoint_dir,
 )
@@ -44,13 +47,24 @@ class ModelRef:
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> ModelRef:
-        path = Path(path).resolve()
-        stat = path.stat()
+        """The file as its folder lists it: a link keeps its own name (never its target's). Raises
+        OSError for a link to nothing or in a loop."""
+        path = Path(os.path.abspath(path))
+        stat = path.stat()  # through a link, to what it points at
         return cls(str(path), stat.st_mtime_ns, stat.st_size)
 
     @property
     def name(self) -> str:
+        """The file's name without its suffix: what links and pickers call it (not unique)."""
         return Path(self.path).stem
+
+    @property
+    def key(self) -> str:
+        """A name unique to this file, for widget keys: the name of a shipped model, the name and a
+        digest of the path for any other (a student's model may have a lesson model's name)."""
+        if is_shipped(self.path):
+            return self.name
+        return f"{self.name}-{hashlib.sha256(self.path.encode()).hexdigest()[:8]}"
 
 
 class CheckpointEntry(NamedTuple):
@@ -87,8 +101,11 @@ def catalogue() -> Catalogue:
         for path in list_checkpoints(folder):
             try:
                 ref = ModelRef.of(path)
-            except OSError:
-                continue  # removed since the folder was listed
+            except OSError as error:
+                if path.is_symlink():  # still there: a link to nothing, or in a loop
+                    problems.append(f"{path.name} is a link in a loop" if error.errno == errno.ELOOP
+                                    else f"{path.name} is a link to nothing")  # fmt: skip
+                continue  # otherwise removed since the folder was listed
             verdict = _verdict(ref)
             if verdict.info is not None:
                 entries.append(CheckpointEntry(ref, verdict.info, shipped))
@@ -130,6 +147,12 @@ def _clean_once(folder: str) -> list[Path]:
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def load_model(ref: ModelRef) -> LoadedCheckpoint:
     return load_checkpoint(ref.path)
+
+
+def named(entries: list[CheckpointEntry], name: str) -> CheckpointEntry | None:
+    """The model a link names: a shipped one before a student's of the same name; None if none."""
+    matches = [entry for entry in entries if entry.ref.name == name]
+    return min(matches, key=lambda entry: not entry.shipped, default=None)
 
 
 def default_entry(entries: list[CheckpointEntry]) -> CheckpointEntry | None:

@@ -259,8 +259,10 @@ def _read_header(path: Path) -> dict[str, Any]:
     little-endian length of a JSON object, so any first byte is possible there. Only a file
     that is not safetensors is examined for the signatures of a pickle or a zip archive.
     """
+    if not path.exists():
+        raise CheckpointError(f"there is no checkpoint file named {path.name}")
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint file at {path}")
+        raise CheckpointError(f"{path.name} is not a file (a folder, a pipe or a device)")
     size = path.stat().st_size
     with path.open("rb") as file:
         start = file.read(8)

@@ -13,6 +13,7 @@ import re
 import tempfile
 import time
 import unicodedata
+from collections.abc import Collection
 from pathlib import Path
 
 SUFFIX = ".safetensors"
@@ -61,14 +62,22 @@ def atomic_write(path: Path, payload: bytes) -> Path:
     return path
 
 
-def first_free_name(folder: Path, name: str, *, after: bool = False) -> str:
-    """`name`, else `name_2`, `name_3`, ...: the first that no checkpoint in `folder` has. With
-    `after`, the first numbered one other than `name` itself, counting from the base of a numbered
-    name (after `my_vae_2`: `my_vae_3`, if free): what to suggest after `name` has been used."""
+def first_free_name(folder: Path, name: str, *, after: bool = False, avoid: Collection[str] = ()) -> str:
+    """`name`, else `name_2`, `name_3`, ...: the first that no checkpoint in `folder` has and that is
+    not in `avoid` (lower case: names compare as on many laptops' file systems). With `after`, the
+    first numbered one other than `name` itself, counting from the base of a numbered name (after
+    `my_vae_2`: `my_vae_3`, if free): what to suggest after `name` has been used."""
     base = re.sub(r"_\d+$", "", name) if after else name
     numbered = (f"{base}_{number}" for number in itertools.count(2))
     candidates = numbered if after else itertools.chain([name], numbered)
-    return next(c for c in candidates if c != (name if after else None) and not (folder / f"{c}{SUFFIX}").exists())
+    taken = {name.lower()} if after else set()
+    taken |= {other.lower() for other in avoid}
+    return next(c for c in candidates if c.lower() not in taken and not (folder / f"{c}{SUFFIX}").exists())
+
+
+def shipped_names() -> set[str]:
+    """The names (lower case) of every model that ships with the app, the lessons' included."""
+    return {path.stem.lower() for folder in SHIPPED_DIRS for path in list_checkpoints(folder)}
 
 
 def user_checkpoint_dir() -> Path:
