@@ -16,6 +16,8 @@ from app.classroom import url_state  # noqa: E402 (after the preloader, on purpo
 from app.classroom.copy_link import copy_link_button  # noqa: E402
 from app.classroom.lesson import lesson_banner  # noqa: E402
 from app.classroom.presenter import presenter_controls  # noqa: E402
+from app.settings import server_settings  # noqa: E402
+from app.shell.session import learn_tab_token  # noqa: E402
 from app.shell.sidebar import model_picker, training_status  # noqa: E402
 from app.shell.style import shared_style  # noqa: E402
 from models.training.runtime import configure_torch  # noqa: E402
@@ -34,6 +36,12 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
+try:
+    server_settings()
+except ValueError as error:  # a malformed option on the server's command line or in its environment
+    st.error(f"The server's settings are not valid: {error}. Start it again with a valid value.")
+    st.stop()
+learn_tab_token()
 shared_style()
 url_state.check_unknown()
 model_picker()

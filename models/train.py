@@ -30,6 +30,7 @@ from models.files.checkpoint import MAX_TEXT_LENGTH
 from models.files.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
 from models.files.store import SUFFIX, first_free_name, is_shipped, shipped_names, user_checkpoint_dir
 from models.text import DefaultsFormatter, count_of
+from models.training.budget import describe_bytes, memory_available, model_shape, run_images, training_memory
 from models.training.config import SCHEDULES, TrainConfig
 from models.training.events import StepProgress, TrainingFinished
 from models.training.presets import DEFAULT_PRESET, Preset, get_preset, list_presets
@@ -182,6 +183,16 @@ def model_config_from_args(args: argparse.Namespace, preset: Preset) -> Any:
     return config
 
 
+def check_memory(family: str, model_config: Any, config: TrainConfig, dataset: str) -> None:
+    """ValueError if the run would need more memory than this machine has free (rather than be killed
+    by the system when it runs out, with no word of why)."""
+    needed = training_memory(model_shape(family, model_config), config, *run_images(dataset, config))
+    free = memory_available()
+    if needed > free:
+        raise ValueError(f"this run would need about {describe_bytes(needed)} of memory, and this machine has "
+                         f"{describe_bytes(free)} free: use a smaller --batch-size or a smaller model")  # fmt: skip
+
+
 def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
     """Where to save: `out` (checked), or the first free `preset[_N]` in the user folder.
 
@@ -214,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             if len(getattr(args, name) or "") > MAX_TEXT_LENGTH:
                 raise ValueError(f"--{name} is longer than {MAX_TEXT_LENGTH} characters")
         config = config.resolved(parameter_count(preset.family, model_config))  # as the checkpoint records it
+        check_memory(preset.family, model_config, config, args.dataset)
         device = torch.device(config.device)
         out = output_path(args.out, preset.name, args.overwrite)
         train_split = load_split(args.dataset, train=True, root=args.data_dir)

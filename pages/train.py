@@ -9,7 +9,7 @@ from app.jobs.queue import HEARTBEAT_SECONDS, get_queue
 from app.jobs.snapshot import JobSnapshot
 from app.jobs.spec import NameTakenError
 from app.shell import page
-from app.shell.session import ensure_shell, session_id
+from app.shell.session import client_id, ensure_shell, owner_id
 from app.shell.sidebar import MODEL_KEY
 from app.space.test_set import test_data
 from app.train.fields import field_key
@@ -22,16 +22,18 @@ from app.train.panels import (
     reconstructions_section,
 )
 from app.train.replay_gif import replay_gif
+from app.train.teacher import teacher_controls
 from app.widgets import markdown
 from models.files.data import DEFAULT_DATASET
 from models.files.store import first_free_name
+from models.training.budget import describe_seconds
 
 JOB_KEY = "train_job"
 SUGGESTED_KEY = "train_name_suggested"  # (job id, the name it was given, the name suggested for the next run)
 
 ensure_shell()
 queue = get_queue()
-owner = session_id()
+owner = owner_id()
 queue.heartbeat(owner)
 
 st.title("Train a model")
@@ -50,7 +52,7 @@ def start() -> None:
     """
     try:
         spec = spec_from_state()
-        job_id = queue.submit(spec, owner).id
+        job_id = queue.submit(spec, owner, client_id()).id
     except (ValueError, RuntimeError) as error:
         st.session_state["train_submit_error"] = str(error)
         return
@@ -144,9 +146,10 @@ def new_run_form() -> None:
     model_form()
     ready = False
     try:
-        spec = queue.validate(spec_from_state(), owner)
+        spec, cost = queue.validate(spec_from_state(), owner)
         st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
-                   f"**{markdown.escape(spec.title)}** in the model picker.")  # fmt: skip
+                   f"**{markdown.escape(spec.title)}** in the model picker. It should train for about "
+                   f"{describe_seconds(cost.seconds)} on this server.")  # fmt: skip
         ready = True
     except NameTakenError as error:
         (st.warning if error.replaceable else st.error)(str(error))
@@ -164,7 +167,9 @@ def new_run_form() -> None:
 
 
 restore_unused_name()
-job_id = st.session_state.get(JOB_KEY)
+# This tab's latest run: the one it started, or after a reload of the tab, the newest it owns.
+mine = queue.jobs_for(owner)
+job_id = st.session_state.get(JOB_KEY) or (mine[-1].id if mine else None)
 current = queue.get(job_id) if job_id else None
 # This session's latest run comes first (its live view above the fold on a projector); the builder
 # follows, folded while the run trains and still one click away to queue another.
@@ -177,3 +182,4 @@ else:
         job_panel(current.id, "train_done")
     with st.expander("Set up another run", expanded=not current.active):
         new_run_form()
+teacher_controls(queue, owner)

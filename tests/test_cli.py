@@ -237,6 +237,7 @@ def test_half_precision_stores_the_metrics_of_the_rounded_weights(
         (["--hidden", "64,x"], "whole numbers"),
         (["--title", "t" * 4097], "--title is longer than 4096 characters"),
         (["--lesson", "l" * 4097], "--lesson is longer than 4096 characters"),
+        (["--preset", "conv_ae_pool", "--channels", "1024,1024", "--batch-size", "60000"], "TB of memory"),
     ],
 )
 def test_new_options_are_checked_before_the_data_loads(option: list[str], message: str, tmp_path: Path) -> None:

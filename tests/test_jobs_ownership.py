@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from app.jobs.admission import JobLimits
 from app.jobs.queue import JobQueue
 from app.jobs.snapshot import JobState
 from app.jobs.spec import JobSpec, NameTakenError
@@ -48,7 +49,7 @@ def test_invalid_jobs_are_refused_before_queueing(make_queue, tmp_path: Path, sp
 
 
 def test_names_owners_and_limits(make_queue, tmp_path: Path) -> None:
-    queue = make_queue(max_active_per_owner=2)
+    queue = make_queue(limits=JobLimits(per_client=2))
     assert JobQueue().shipped_dirs == SHIPPED_DIRS
     save_checkpoint(queue.checkpoint_dir / "mine", get_model("dense_vae", SMALL), CheckpointInfo("dense_vae", SMALL))
     with pytest.raises(ValueError, match="owner"):

@@ -1,4 +1,4 @@
-"""Which names a session may save a checkpoint under, and who saved which.
+"""Which names a session may save a checkpoint under, who saved which, and saving a copy under another.
 
 Never the name of a model that ships with the app (a lesson's included), never one that another
 session saved (or that was there before the server started), and one's own only when asked to
@@ -8,10 +8,13 @@ replace it. Names compare case-insensitively, as on the file systems of many lap
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from app.jobs.spec import NameTakenError
-from models.files.store import list_checkpoints
+from models.files.checkpoint import load_checkpoint, save_checkpoint
+from models.files.store import SUFFIX, atomic_write, list_checkpoints
+from models.training.replay import REPLAY_SUFFIX
 
 
 class CheckpointNames:
@@ -49,3 +52,15 @@ class CheckpointNames:
 
 def _stems(folder: Path) -> set[str]:
     return {path.stem.lower() for path in list_checkpoints(folder)}
+
+
+def copy_model(source: Path, source_replay: Path | None, target: Path, title: str) -> Path:
+    """Save the checkpoint at `source` again as `target` with a new title, and its replay beside it.
+
+    The checkpoint is loaded and checked first, then written atomically, so a failure leaves every
+    existing file as it was."""
+    model, info = load_checkpoint(source)
+    path = save_checkpoint(target, model, replace(info, title=title, created=""))
+    if source_replay is not None and source_replay.is_file():
+        atomic_write(target.with_name(target.name.removesuffix(SUFFIX) + REPLAY_SUFFIX), source_replay.read_bytes())
+    return path

@@ -28,16 +28,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.jobs.names import CheckpointNames
+from app.jobs.admission import DEFAULT_LIMITS, JobCost, JobLimits, check_cost, check_share
+from app.jobs.names import CheckpointNames, copy_model
 from app.jobs.process import run_job_in_subprocess
 from app.jobs.runner import JobOrder, JobRunner, SavedEpoch, run_job
 from app.jobs.snapshot import JobRecord, JobSnapshot, JobState, ending, failure
 from app.jobs.spec import JobSpec, clean_title, normalise_spec
-from models.files.checkpoint import load_checkpoint, save_checkpoint
+from app.settings import server_settings
 from models.files.data import DataUnavailableError
-from models.files.store import SHIPPED_DIRS, SUFFIX, atomic_write, safe_checkpoint_name, user_checkpoint_dir
+from models.files.store import SHIPPED_DIRS, SUFFIX, safe_checkpoint_name, user_checkpoint_dir
+from models.training.budget import machine_rate
 from models.training.events import StepProgress
-from models.training.replay import REPLAY_SAMPLE, REPLAY_SUFFIX, Replay
+from models.training.replay import REPLAY_SAMPLE, Replay
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ class JobQueue:
         shipped_dirs: Sequence[Path] = SHIPPED_DIRS,
         keep_finished: int = 50,
         keep_replays: int = 10,
-        max_active_per_owner: int = 3,
+        limits: JobLimits = DEFAULT_LIMITS,
+        rate: Callable[[], float] = machine_rate,
         replay_size: int = REPLAY_SAMPLE,
         runner: JobRunner = run_job,
     ) -> None:
@@ -79,7 +82,7 @@ class JobQueue:
         self.abandon_after = abandon_after
         self.keep_finished = keep_finished
         self.keep_replays = keep_replays
-        self.max_active_per_owner = max_active_per_owner
+        self.limits, self.rate = limits, rate
         self.replay_size = replay_size
         self.runner = runner
         self._clock = clock
@@ -96,29 +99,26 @@ class JobQueue:
 
     # --- sessions ---------------------------------------------------------------------------
 
-    def validate(self, spec: JobSpec, owner: str) -> JobSpec:
-        """The spec with its name and title normalised, or ValueError (NameTakenError) for the user."""
+    def validate(self, spec: JobSpec, owner: str) -> tuple[JobSpec, JobCost]:
+        """The spec with its name and title normalised, and its estimated cost; ValueError (NameTakenError)
+        for the user if it may not be queued (its name, its cost: see app.jobs.admission)."""
         spec = normalise_spec(spec)
         with self._lock:
             self._check_target_locked(spec, owner)
-        return spec
+        return spec, check_cost(spec, self.limits, self.rate())
 
-    def submit(self, spec: JobSpec, owner: str) -> JobSnapshot:
-        """Validate and queue a job for `owner` (a session id); raises ValueError if it cannot run."""
+    def submit(self, spec: JobSpec, owner: str, client: str | None = None) -> JobSnapshot:
+        """Validate and queue a job for `owner` (a tab) on `client` (its device; None: the owner's own);
+        raises ValueError if it may not be queued."""
         if not owner:
             raise ValueError("a job needs an owner (the session id)")
-        spec = normalise_spec(spec)
+        spec, _ = self.validate(spec, owner)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the training queue has been shut down")
             self._check_target_locked(spec, owner)
-            active = sum(job.now.owner == owner for job in self._active_locked())
-            if active >= self.max_active_per_owner:
-                raise ValueError(
-                    f"you already have {active} training jobs waiting or running; "
-                    f"wait for one to finish or stop one first"
-                )
-            job = JobRecord(JobSnapshot(self._new_id_locked(), owner, spec))
+            check_share([job.now for job in self._active_locked()], len(self._waiting), client or owner, self.limits)
+            job = JobRecord(JobSnapshot(self._new_id_locked(), owner, spec, client or owner))
             self._jobs[job.now.id] = job
             self._waiting.append(job)
             self._last_seen[owner] = self._clock()
@@ -131,24 +131,26 @@ class JobQueue:
         with self._lock:
             self._last_seen[owner] = self._clock()
 
-    def stop(self, job_id: str, by_owner: str) -> bool:
+    def stop(self, job_id: str, by_owner: str, teacher: bool = False) -> bool:
         """Stop a job: a running one after its current step, a queued one at once (never runs).
 
-        Returns True if a stop was requested, False for an unknown or already ended job.
-        Raises PermissionError if `by_owner` did not submit the job.
+        Returns True if a stop was requested, False for an unknown or already ended job. Raises
+        PermissionError unless `by_owner` submitted the job or the `teacher` asks.
         """
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
                 return False
-            if job.now.owner != by_owner:
-                raise PermissionError("only the session that submitted a training job can stop it")
+            if job.now.owner != by_owner and not teacher:
+                raise PermissionError("only the tab that submitted a training job, or the teacher, can stop it")
+            by_teacher = " by the teacher" if job.now.owner != by_owner else ""
             if job.now.state is JobState.QUEUED:
                 self._waiting.remove(job)
-                self._close_locked(job, JobState.STOPPED, "Removed from the queue before it started.")
+                self._close_locked(job, JobState.STOPPED, f"Removed from the queue{by_teacher} before it started.")
                 return True
             if job.now.state is JobState.RUNNING:
                 job.stop_reason = job.stop_reason or JobState.STOPPED
+                job.stopped_by_teacher = bool(by_teacher)
                 return True
             return False
 
@@ -173,13 +175,9 @@ class JobQueue:
                 raise ValueError(f"the model is already saved as {clean!r}; type another name")
             self._check_target_locked(replace(job.now.spec, save_name=clean, overwrite=overwrite), by_owner)
             source, source_replay = job.now.checkpoint, job.now.replay_path
-        model, info = load_checkpoint(source)
-        path = save_checkpoint(self.checkpoint_dir / f"{clean}{SUFFIX}", model,
-                               replace(info, title=clean_title(title, clean), created=""))  # fmt: skip
+        path = copy_model(source, source_replay, self.checkpoint_dir / f"{clean}{SUFFIX}", clean_title(title, clean))
         with self._lock:
             self._names.record(clean, by_owner)
-        if source_replay is not None and source_replay.is_file():
-            atomic_write(self.checkpoint_dir / f"{clean}{REPLAY_SUFFIX}", source_replay.read_bytes())
         return path
 
     # --- reading ----------------------------------------------------------------------------
@@ -341,9 +339,12 @@ _QUEUE_LOCK = threading.Lock()
 
 
 def get_queue() -> JobQueue:
-    """The process-wide queue (created on first use; safe to call from any thread)."""
+    """The process-wide queue, with the server's limits (created on first use; safe from any thread)."""
     global _QUEUE
     with _QUEUE_LOCK:
         if _QUEUE is None:
-            _QUEUE = JobQueue(runner=run_job_in_subprocess)
+            settings = server_settings()
+            limits = JobLimits(settings.max_job_minutes * 60, settings.max_waiting_jobs, settings.jobs_per_client,
+                               settings.memory_share)  # fmt: skip
+            _QUEUE = JobQueue(runner=run_job_in_subprocess, limits=limits)
         return _QUEUE

@@ -45,8 +45,9 @@ class JobSnapshot:
     """
 
     id: str
-    owner: str  # the session that submitted it
+    owner: str  # the tab that submitted it (its token: see app.shell.session)
     spec: JobSpec
+    client: str = ""  # the device it came from: all its tabs share the queue's per-client limit
     state: JobState = JobState.QUEUED
     created: float = field(default_factory=time.time)  # wall-clock times; started/finished None until then
     started: float | None = None
@@ -78,6 +79,7 @@ class JobRecord:
         self.now = snapshot
         self.history = LossHistory()
         self.stop_reason: JobState | None = None  # STOPPED or ABANDONED once a stop is requested
+        self.stopped_by_teacher = False
 
     def update(self, **changes: object) -> None:
         self.now = replace(self.now, **changes)
@@ -110,7 +112,8 @@ def ending(job: JobRecord, end: TrainingFinished, abandon_after: float) -> tuple
     if job.stop_reason is JobState.ABANDONED:
         quiet = f"its page sent no heartbeat for {abandon_after:g} s"
         return JobState.ABANDONED, f"Abandoned: {quiet}. {end.message}{saved_note(job.now)}"
-    return JobState.STOPPED, end.message + saved_note(job.now)
+    by_teacher = " (by the teacher)" if job.stopped_by_teacher else ""
+    return JobState.STOPPED, end.message.replace(" by request", f" by request{by_teacher}") + saved_note(job.now)
 
 
 def failure(error: Exception, job: JobSnapshot) -> str:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.classroom import url_state
 from app.jobs.queue import HEARTBEAT_SECONDS, get_queue
-from app.shell.session import session_id
+from app.shell.session import owner_id
 from app.space.catalogue import CheckpointEntry, catalogue, default_entry, named
 from app.widgets import markdown
 from models.families.registry import family_title, is_variational
@@ -44,7 +44,7 @@ def model_picker() -> CheckpointEntry | None:
             st.session_state[MODEL_KEY] = chosen.ref.path
     if st.session_state.get(MODEL_KEY) not in by_path:
         st.session_state[MODEL_KEY] = default_entry(found.entries).ref.path
-    mine = get_queue().saved_by(session_id())
+    mine = get_queue().saved_by(owner_id())
     path = st.sidebar.selectbox(
         "Checkpoint", list(by_path), key=MODEL_KEY, format_func=lambda p: entry_label(by_path[p], mine),
         label_visibility="collapsed",
@@ -85,7 +85,7 @@ def training_status() -> None:
     A job whose session sends no heartbeat for a while is abandoned (the tab was closed), so
     the heartbeat must come from whichever page is open, not only from the Train page.
     """
-    owner = session_id()
+    owner = owner_id()
     if any(job.active for job in get_queue().jobs_for(owner)):
         with st.sidebar:
             _job_heartbeat(owner)

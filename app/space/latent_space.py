@@ -13,10 +13,12 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app.settings import server_settings
 from app.space.catalogue import ModelRef, load_model
 from app.space.test_set import test_data
 from models.evaluation.metrics import clear_example, encode_all, reconstruction_errors
 from models.geometry.plane import Bounds, PlaneProjection, PlotView, plot_view, square_bounds
+from models.training.budget import encoding_batch, memory_available, model_shape
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,18 @@ def _latent_space(ref: ModelRef, with_data: bool) -> LatentSpace:
     if split is None:  # the plane and ranges stored in the checkpoint when it was trained
         view = PlotView.stored_or_default(info.view, latent_dim)
         return LatentSpace(view.plane, latent_dim, square_bounds(view.bounds), None, None, None)
-    codes = encode_all(model, split.images)
+    codes = encode_all(model, split.images, batch_size=encoding_batch_of(ref))
     view = plot_view(codes)  # the same view the checkpoint stores, refitted on the data at hand
     points = view.plane.project(codes).numpy()
     return LatentSpace(view.plane, latent_dim, square_bounds(view.bounds), points, codes.numpy(), split.labels.numpy())
+
+
+def encoding_batch_of(ref: ModelRef) -> int:
+    """How many images to encode at once with this model: as many as fit the memory this server
+    lets one task use now (a big convolutional model: a few dozen, not a thousand)."""
+    info = load_model(ref).info
+    budget = int(server_settings().memory_share * memory_available())
+    return encoding_batch(model_shape(info.model, info.config), budget)
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring how well each test image is reconstructed…")
@@ -76,7 +86,7 @@ def reconstruction_errors_of(ref: ModelRef) -> np.ndarray | None:
     split = test_data(info.dataset).split
     if split is None:
         return None
-    return reconstruction_errors(model, split.images, "mse").numpy()
+    return reconstruction_errors(model, split.images, "mse", batch_size=encoding_batch_of(ref)).numpy()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -17,6 +17,7 @@ from app.widgets.images import upscale
 from app.widgets.palette import DIGIT_COLORS
 from models.files.images import tile
 from models.geometry.plane import Bounds, plot_view
+from models.training.budget import describe_seconds
 from models.training.events import StepProgress
 from models.training.replay import Replay
 
@@ -24,10 +25,8 @@ LOSS_COLORS = {"total": "#000000", "reconstruction": "#1f77b4", "kl": "#d62728",
 
 
 def describe_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    whole = round(seconds)
-    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
+    """A duration as the page says it ("…" while unknown): in hours past 90 minutes, days past 2 days."""
+    return "…" if seconds is None else describe_seconds(seconds)
 
 
 def where_it_trains(progress: StepProgress) -> str:

@@ -40,6 +40,7 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data"
 DATASETS: tuple[str, ...] = ("mnist", "fashion_mnist", "kmnist")
 DEFAULT_DATASET = "mnist"
 TRAIN_SIZES: dict[str, int] = dict.fromkeys(DATASETS, 60_000)  # known without loading the data
+TEST_SIZES: dict[str, int] = dict.fromkeys(DATASETS, 10_000)
 RAW_FILES: tuple[str, ...] = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",

@@ -1,0 +1,88 @@
+"""Who may queue what: the limits that keep one student from holding the class's training queue.
+
+A job's cost is estimated before it is queued (`models.training.budget`: its multiply-adds against
+this machine's measured rate, and its memory at the peak of a step), so nobody can queue a run of
+days or one that would exhaust the machine's memory; a client (a device: all its tabs together) may
+have only a few jobs in the queue, and the queue only so many waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.jobs.snapshot import JobSnapshot
+from app.jobs.spec import JobSpec
+from models.training.budget import (
+    describe_bytes,
+    describe_seconds,
+    memory_available,
+    model_shape,
+    run_images,
+    training_memory,
+    training_seconds,
+)
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """The queue's limits (the server's owner sets them: see app.settings)."""
+
+    max_seconds: float = 30 * 60  # the longest a job may be estimated to train on this machine
+    max_waiting: int = 12  # jobs waiting to train, everyone's together
+    per_client: int = 3  # jobs waiting or training of one client (a device: all its tabs together)
+    memory_share: float = 0.5  # of the memory available when a job is checked, that it may need
+
+
+DEFAULT_LIMITS = JobLimits()
+
+
+@dataclass(frozen=True)
+class JobCost:
+    """What a job is estimated to take on this machine."""
+
+    seconds: float
+    memory_bytes: int
+
+
+def job_cost(spec: JobSpec, rate: float) -> JobCost:
+    """The estimated time and peak memory of `spec`, at `rate` multiply-adds per second."""
+    train, test = run_images(spec.dataset, spec.training)
+    shape = model_shape(spec.family, spec.config)
+    return JobCost(training_seconds(shape, spec.training, train, test, rate),
+                   training_memory(shape, spec.training, train, test))  # fmt: skip
+
+
+def check_cost(
+    spec: JobSpec, limits: JobLimits, rate: float, available: Callable[[], int] = memory_available
+) -> JobCost:
+    """The cost of `spec`, or ValueError saying which limit it is over and what to change."""
+    cost = job_cost(spec, rate)
+    if cost.seconds > limits.max_seconds:
+        raise ValueError(
+            f"this run would train for about {describe_seconds(cost.seconds)} on this server, longer than the "
+            f"{describe_seconds(limits.max_seconds)} a job may take here: train fewer epochs, on a subset of the "
+            f"images, or a smaller model"
+        )
+    budget = int(limits.memory_share * available())
+    if cost.memory_bytes > budget:
+        raise ValueError(
+            f"this run would need about {describe_bytes(cost.memory_bytes)} of memory, and a job may use "
+            f"{describe_bytes(budget)} on this server now: use a smaller batch size or a smaller model"
+        )
+    return cost
+
+
+def check_share(active: Sequence[JobSnapshot], waiting: int, client: str, limits: JobLimits) -> None:
+    """ValueError if `client` has its share of the `active` jobs already, or the queue is full."""
+    own = sum(job.client == client for job in active)
+    if own >= limits.per_client:
+        raise ValueError(
+            f"this device already has {own} training jobs waiting or running (the limit is {limits.per_client}, "
+            f"for all its tabs together); wait for one to finish or stop one first"
+        )
+    if waiting >= limits.max_waiting:
+        raise ValueError(
+            f"{waiting} training jobs are waiting already, as many as this server takes; try again when some "
+            f"have trained"
+        )
