@@ -17,6 +17,7 @@ from app.classroom.copy_link import copy_link_button  # noqa: E402
 from app.classroom.lesson import lesson_banner  # noqa: E402
 from app.classroom.presenter import presenter_controls  # noqa: E402
 from app.settings import server_settings  # noqa: E402
+from app.shell.guard import check_widget_states  # noqa: E402
 from app.shell.session import learn_tab_token  # noqa: E402
 from app.shell.sidebar import model_picker, training_status  # noqa: E402
 from app.shell.style import shared_style  # noqa: E402
@@ -25,6 +26,7 @@ from models.training.runtime import configure_torch  # noqa: E402
 # One torch thread: tiny models decode fastest that way on small machines, and a training
 # job in the background keeps the other core.
 configure_torch(1)
+check_widget_states()  # forged widget values are dropped before Streamlit reads them
 
 pages = [
     st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:", default=True),

@@ -54,8 +54,9 @@ def parse_settings(argv: Sequence[str], environ: Mapping[str, str]) -> ServerSet
     """Settings from command-line options (after `--` on `streamlit run`), else environment variables,
     else the defaults. Options this app does not know are left alone (a test runner's, say). Raises
     ValueError naming a malformed value."""
-    parser = argparse.ArgumentParser(prog="streamlit run streamlit_app.py --", exit_on_error=False, add_help=False,
-                                     allow_abbrev=False)
+    parser = argparse.ArgumentParser(
+        prog="streamlit run streamlit_app.py --", exit_on_error=False, add_help=False, allow_abbrev=False
+    )
     values = {}
     for field in fields(ServerSettings):
         kind = str if field.name == "teacher_password" else type(field.default)

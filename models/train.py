@@ -28,7 +28,7 @@ from models.families.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSS
 from models.families.registry import get_model, parameter_count
 from models.files.checkpoint import MAX_TEXT_LENGTH
 from models.files.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
-from models.files.store import SUFFIX, first_free_name, is_shipped, shipped_names, user_checkpoint_dir
+from models.files.store import SUFFIX, check_writable, first_free_name, is_shipped, shipped_names, user_checkpoint_dir
 from models.text import DefaultsFormatter, count_of
 from models.training.budget import describe_bytes, memory_available, model_shape, run_images, training_memory
 from models.training.config import SCHEDULES, TrainConfig
@@ -210,6 +210,10 @@ def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
         raise ValueError(f"{path} exists; choose another --out, or add --overwrite to replace it")
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give --out a file name")
+    try:
+        check_writable(path.parent)
+    except OSError as error:
+        raise ValueError(f"nothing can be written into {path.parent} ({error.strerror or error})") from None
     return path
 
 

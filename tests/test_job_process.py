@@ -6,7 +6,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -114,3 +116,20 @@ def test_a_child_that_dies_fails_its_job_and_the_queue_goes_on(make_queue) -> No
     assert failed.state is JobState.FAILED and "ended unexpectedly" in failed.message
     assert "is saved as doomed" in failed.message  # its last completed epoch is kept
     _wait(queue, after.id, lambda j: j.state is JobState.FINISHED, "the next job to finish")
+
+
+def test_the_child_never_runs_the_parents_main_script(make_queue, tmp_path: Path, monkeypatch) -> None:
+    # Under `streamlit run` the main module is the app's script while a page runs; a spawned child
+    # would run it again (the whole app) before training.
+    marker = tmp_path / "main_ran"
+    script = tmp_path / "app_script.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    queue = make_queue(runner=run_job_in_subprocess)
+    job = queue.submit(_spec("no_main"), "alice")
+    done = _wait(queue, job.id, lambda j: not j.active, "the job to end")
+    assert done.state is JobState.FINISHED, done.message
+    assert not marker.exists()
+    assert sys.modules["__main__"] is main

@@ -122,3 +122,28 @@ def test_a_session_may_replace_only_models_it_saved(make_queue) -> None:
     assert own.value.replaceable
     again = queue.submit(job_spec("alices", overwrite=True), "alice")  # her own: she may replace it
     wait_state(queue, again.id, JobState.FINISHED)
+
+
+def test_a_folder_that_cannot_be_written_is_found_before_the_job_is_queued(make_queue, tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the user folder should be")
+    queue = make_queue()
+    queue.checkpoint_dir = blocker / "user"
+    with pytest.raises(ValueError, match=r"the folder for models trained here cannot be written \(not a directory\)"):
+        queue.submit(job_spec("anything"), "alice")
+    assert queue.waiting() == [] and str(tmp_path) not in str(queue.jobs_for("alice"))
+
+
+def test_a_disk_full_while_saving_says_so_in_sentences(make_queue, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from models.files import checkpoint
+
+    def full(path: Path, payload: bytes) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(checkpoint, "atomic_write", full)
+    queue = make_queue()
+    job = queue.submit(job_spec("full"), "alice")
+    failed = wait_state(queue, job.id, JobState.FAILED)
+    assert failed.message == "Training failed: no space left on device. Nothing was saved."

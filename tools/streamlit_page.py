@@ -32,6 +32,7 @@ class BrowserPage:
         self.max_cached_age = 2
         self.widgets: dict[str, WidgetState] = {}  # id -> state the browser would send
         self.elements: dict[str, Element] = {}  # widget id -> its latest element
+        self.exceptions: list[str] = []  # the messages of exception boxes the server drew, in order
         self.widget_fragments: dict[str, str] = {}  # widget id -> the fragment that drew it
         self.cache = MessageCache()
         self._seen: set[str] = set()
@@ -89,6 +90,8 @@ class BrowserPage:
     def _element_drawn(self, element: Element, fragment_id: str) -> None:
         """A new element: if it is a widget, its element, its fragment and the value it shows."""
         kind = element.WhichOneof("type")
+        if kind == "exception":
+            self.exceptions.append(element.exception.message)
         proto = getattr(element, kind) if kind else None
         widget_id = getattr(proto, "id", "") if proto is not None else ""
         if not widget_id.startswith("$$ID-"):

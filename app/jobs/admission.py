@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from app.jobs.snapshot import JobSnapshot
+from app.jobs.snapshot import JobSnapshot, describe_error
 from app.jobs.spec import JobSpec
+from models.files.store import check_writable
 from models.training.budget import (
     describe_bytes,
     describe_seconds,
@@ -86,3 +88,13 @@ def check_share(active: Sequence[JobSnapshot], waiting: int, client: str, limits
             f"{waiting} training jobs are waiting already, as many as this server takes; try again when some "
             f"have trained"
         )
+
+
+def check_folder(folder: Path) -> None:
+    """ValueError unless the models trained here can be written into `folder`: found before a job is
+    queued, not after its first epoch."""
+    try:
+        check_writable(folder)
+    except OSError as error:
+        raise ValueError(f"the folder for models trained here cannot be written ({describe_error(error)}), so "
+                         f"nothing could be saved; the teacher can check it") from None  # fmt: skip

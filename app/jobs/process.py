@@ -17,6 +17,9 @@ import os
 import pickle
 import queue
 import signal
+import sys
+import threading
+import types
 from typing import Any
 
 from app.jobs.runner import JobEvents, JobOrder, SavedEpoch, run_job
@@ -27,6 +30,7 @@ _CONTEXT = multiprocessing.get_context("spawn")
 POLL_SECONDS = 0.2  # how often the parent looks for a stop request while no event arrives
 NICENESS = 10  # the child yields the CPU to the server's page reruns
 JOIN_SECONDS = 10.0  # a child that does not end this long after its last event is killed
+_MAIN_LOCK = threading.Lock()
 
 
 class TrainingProcessError(RuntimeError):
@@ -43,7 +47,7 @@ def run_job_in_subprocess(order: JobOrder, events: JobEvents) -> TrainingFinishe
         name=f"training-{order.job_id}",
         daemon=True,  # ended when the server exits; a killed server is noticed by the child (should_stop)
     )  # fmt: skip
-    child.start()
+    _start_without_main(child)
     try:
         while True:
             if events.should_stop():
@@ -70,6 +74,22 @@ def run_job_in_subprocess(order: JobOrder, events: JobEvents) -> TrainingFinishe
             child.join()
         messages.close()
         messages.join_thread()
+
+
+def _start_without_main(child: Any) -> None:
+    """Start `child` without running the parent's `__main__` in it.
+
+    A spawned child first runs the parent's main module (multiprocessing's preparation). Under
+    `streamlit run`, that module is the app's own script while a page runs, so every job would run
+    the whole app once more before training. The child needs nothing of it: while the child is
+    prepared, `__main__` is a module without a file."""
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            child.start()
+        finally:
+            sys.modules["__main__"] = main
 
 
 class _ChildEvents:

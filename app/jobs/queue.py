@@ -1,19 +1,15 @@
 """A server-wide training queue for the app: one job at a time, first in first out.
 
-Students submit `JobSpec`s from their browser sessions. A single daemon worker thread, owned
-by the `JobQueue` and started with the first job, trains them one after another (see
-`app.jobs.runner`), because the server may have only two cores. The app's queue trains each
-job in a child process (`app.jobs.process`), so page reruns never wait on the training's GIL.
-Pages never train: they poll `JobSnapshot`s, frozen copies taken under the queue's lock, so a
-page never sees a half-updated job. A stopped, abandoned or diverged job keeps its last completed epoch; a job
-that completes no epoch writes nothing.
+Students submit `JobSpec`s from their tabs; what may be queued is `app.jobs.admission`'s to say. A
+daemon worker thread, started with the first job, trains them one after another, each in a child
+process (`app.jobs.process`), so page reruns never wait on the training's GIL. Pages poll frozen
+`JobSnapshot`s, so a page never sees a half-updated job. A stopped, abandoned or diverged job keeps
+its last completed epoch; a job that completes no epoch writes nothing.
 
-A job belongs to the session that submitted it: only that session may stop it or save a copy,
-and a session may replace only checkpoints it saved itself. A session calls `heartbeat(owner)`
-every HEARTBEAT_SECONDS; the jobs of a session quiet for ABANDON_AFTER are stopped (running)
-or dropped (queued).
-
-Nothing here imports Streamlit: pages reach the queue through `get_queue()`.
+A job belongs to the tab that submitted it: only that tab (or the teacher) may stop it, only it may
+save a copy, and it may replace only checkpoints it saved itself. A tab calls `heartbeat(owner)`
+every HEARTBEAT_SECONDS; the jobs of a tab quiet for ABANDON_AFTER are stopped or dropped.
+No Streamlit here: pages reach the queue through `get_queue()`.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.jobs.admission import DEFAULT_LIMITS, JobCost, JobLimits, check_cost, check_share
+from app.jobs.admission import DEFAULT_LIMITS, JobCost, JobLimits, check_cost, check_folder, check_share
 from app.jobs.names import CheckpointNames, copy_model
 from app.jobs.process import run_job_in_subprocess
 from app.jobs.runner import JobOrder, JobRunner, SavedEpoch, run_job
@@ -105,6 +101,7 @@ class JobQueue:
         spec = normalise_spec(spec)
         with self._lock:
             self._check_target_locked(spec, owner)
+        check_folder(self.checkpoint_dir)
         return spec, check_cost(spec, self.limits, self.rate())
 
     def submit(self, spec: JobSpec, owner: str, client: str | None = None) -> JobSnapshot:

@@ -99,7 +99,9 @@ def eta_seconds(progress: StepProgress | None) -> float | None:
 def saved_note(job: JobSnapshot) -> str:
     """What a job that ended early left behind, as a sentence to append to its message."""
     if job.checkpoint is None:
-        return " Nothing was saved (no epoch was completed)."
+        progress = job.progress
+        completed = 0 if progress is None else progress.epoch - (progress.step < progress.steps_per_epoch)
+        return " Nothing was saved." if completed else " Nothing was saved (no epoch was completed)."
     return f" The checkpoint of epoch {len(job.epochs)} is saved as {job.checkpoint.stem}."
 
 
@@ -118,9 +120,19 @@ def ending(job: JobRecord, end: TrainingFinished, abandon_after: float) -> tuple
 
 def failure(error: Exception, job: JobSnapshot) -> str:
     """The message of a job that failed with `error`."""
+    return f"Training failed: {sentence(describe_error(error))}{saved_note(job)}"
+
+
+def describe_error(error: BaseException) -> str:
+    """An error in words for a page: never a path of the server (an OSError by its reason alone)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror[0].lower() + error.strerror[1:]  # "No space left on device", without the file
     # Our own errors already read as sentences; anything else also needs its type to make sense.
     if isinstance(error, (DataUnavailableError, ValueError)) and str(error):
-        described = str(error)
-    else:
-        described = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return f"Training failed: {described}{saved_note(job)}"
+        return str(error)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def sentence(text: str) -> str:
+    """`text` ending in a full stop, so that the next sentence can follow it."""
+    return text if text.endswith((".", "!", "?")) else text + "."

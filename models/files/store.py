@@ -80,6 +80,15 @@ def shipped_names() -> set[str]:
     return {path.stem.lower() for folder in SHIPPED_DIRS for path in list_checkpoints(folder)}
 
 
+def check_writable(folder: Path) -> None:
+    """Raise OSError unless a checkpoint can be written into `folder` (made if missing): found before
+    a run trains, not after its first epoch."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, probe = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=folder)  # cleaned like a temporary
+    os.close(handle)
+    os.unlink(probe)
+
+
 def user_checkpoint_dir() -> Path:
     """Where models trained by users are saved: $LATENT_USER_CHECKPOINTS, else checkpoints/user."""
     env = os.environ.get(USER_DIR_ENV)

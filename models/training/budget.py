@@ -50,7 +50,7 @@ def model_shape(family: str, config: Any) -> ModelShape:
     """The shape of a model of `family` with `config`, measured without allocating it."""
     sizes: list[int] = []
     with torch.device("meta"):
-        model = get_model(family, config)
+        model = get_model(family, config).eval()  # batch norm takes a batch of one in eval mode
         leaves = [module for module in model.modules() if not list(module.children())]
         hooks = [leaf.register_forward_hook(lambda _m, _i, out: sizes.append(out.numel())) for leaf in leaves]
         with FlopCounterMode(display=False) as counter:

@@ -1,0 +1,86 @@
+"""Forged websocket messages (what a student's own script could send instead of the browser) never
+show an exception to anyone, never cost the server memory that stays, and never reach another
+session. A real `streamlit run` server; the messages are sent as a browser's are
+(tools/streamlit_client.py), then changed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from models.files.data import Split
+from tests.benchmarks.load_server import rss_mib
+from tools.browser import StreamlitServer
+from tools.streamlit_client import BrowserSession
+
+PLANE = "explore_plane_dense_vae_2d"
+
+
+@pytest.fixture(scope="module")
+def server(mnist_test: Split) -> Iterator[StreamlitServer]:
+    instance = StreamlitServer()
+    yield instance
+    instance.stop()
+
+
+async def _forge(server: StreamlitServer, key: str, state: WidgetState) -> BrowserSession:
+    """A session whose next rerun carries `state` for the widget `key` in place of the browser's."""
+    session = BrowserSession(server.url)
+    assert (await session.open()).status == "FINISHED_SUCCESSFULLY"
+    state.id = session.widget_id(key)
+    session.widgets[state.id] = state
+    await session.rerun()
+    return session
+
+
+@pytest.mark.parametrize(
+    ("key", "state"),
+    [
+        (PLANE, WidgetState(json_value="{not json")),
+        (PLANE, WidgetState(json_value="[" * 100_000 + "]" * 100_000)),
+        (PLANE, WidgetState(json_value=json.dumps({"click": "[" * 100_000}))),
+        (PLANE, WidgetState(int_value=3)),
+        ("model_path", WidgetState(int_value=5)),
+        ("model_path", WidgetState(string_value="/etc/passwd")),
+        ("presenter_mode", WidgetState(string_value="yes")),
+    ],
+    ids=[
+        "invalid-json",
+        "deep-nesting",
+        "deep-string",
+        "int-for-plane",
+        "int-for-picker",
+        "path-for-picker",
+        "text-for-toggle",
+    ],
+)
+def test_a_forged_value_shows_no_exception_now_or_later(server: StreamlitServer, key: str, state: WidgetState) -> None:
+    async def run() -> list[str]:
+        session = await _forge(server, key, state)
+        await session.rerun()  # and the runs after it
+        await session.close()
+        return session.exceptions
+
+    assert asyncio.run(run()) == []
+
+
+def test_an_oversized_state_is_refused_and_leaves_no_memory_behind(server: StreamlitServer) -> None:
+    async def run() -> tuple[str, str, float]:
+        before = rss_mib(server.process.pid)
+        huge = WidgetState(json_value=json.dumps({"click": {"x": 0.5, "y": 0.5, "seq": 1, "pad": "z" * 10_000_000}}))
+        session = await _forge(server, PLANE, huge)
+        other = BrowserSession(server.url)
+        status = (await other.open()).status
+        await asyncio.sleep(0.5)
+        grown = rss_mib(server.process.pid) - before
+        await other.close()
+        await session.close()
+        return session.closed_reason or "", status, grown
+
+    closed, other_status, grown = asyncio.run(run())
+    assert closed and other_status == "FINISHED_SUCCESSFULLY", (closed, other_status)
+    assert grown < 20, f"the server grew {grown:.0f} MiB"
