@@ -27,7 +27,8 @@ from tqdm import tqdm
 from models.families.config import ACTIVATIONS, NOISE_KINDS, RECONSTRUCTION_LOSSES, ConvConfig, DenseConfig, parse_sizes
 from models.families.registry import get_model, parameter_count
 from models.files.checkpoint import MAX_TEXT_LENGTH
-from models.files.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, load_split
+from models.files.claims import NameClaimed, claimed, held, held_names
+from models.files.data import DATA_DIR_ENV, DATASETS, TRAIN_SIZES, DataUnavailableError, Split, load_split
 from models.files.store import SUFFIX, check_writable, first_free_name, is_shipped, shipped_names, user_checkpoint_dir
 from models.text import DefaultsFormatter, count_of
 from models.training.budget import describe_bytes, memory_available, model_shape, run_images, training_memory
@@ -194,18 +195,22 @@ def check_memory(family: str, model_config: Any, config: TrainConfig, dataset: s
 
 
 def output_path(out: str | None, preset: str, overwrite: bool) -> Path:
-    """Where to save: `out` (checked), or the first free `preset[_N]` in the user folder.
+    """Where to save: `out` (checked), or the first free `preset[_N]` in the user folder (never a
+    shipped model's name, nor one another run is writing).
 
-    Raises ValueError for a shipped model (always) or an existing file (unless `overwrite`).
+    Raises ValueError for a shipped model (always), an existing file (unless `overwrite`), or a file
+    another run is writing now.
     """
     if out is None:
         folder = user_checkpoint_dir()
-        return folder / f"{first_free_name(folder, preset, avoid=shipped_names())}{SUFFIX}"
+        return folder / f"{first_free_name(folder, preset, avoid=shipped_names() | held_names(folder))}{SUFFIX}"
     path = Path(os.path.abspath(out))  # "user/../x" means x, even before user/ exists
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
     if path.exists() and is_shipped(path):
         raise ValueError(f"{path} is a model that ships with the app and is never replaced; choose another --out")
+    if held(path):
+        raise ValueError(f"another run is training {path} now; choose another --out")
     if path.exists() and not overwrite:
         raise ValueError(f"{path} exists; choose another --out, or add --overwrite to replace it")
     if path.is_dir():
@@ -230,7 +235,6 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"--{name} is longer than {MAX_TEXT_LENGTH} characters")
         config = config.resolved(parameter_count(preset.family, model_config))  # as the checkpoint records it
         check_memory(preset.family, model_config, config, args.dataset)
-        device = torch.device(config.device)
         out = output_path(args.out, preset.name, args.overwrite)
         train_split = load_split(args.dataset, train=True, root=args.data_dir)
         test_split = load_split(args.dataset, train=False, root=args.data_dir)
@@ -239,6 +243,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
+    try:
+        with claimed(out):  # two runs started at once never write the same file
+            return _train(args, argv, preset, model_config, config, out, train_split, test_split)
+    except NameClaimed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _train(
+    args: argparse.Namespace, argv: list[str], preset: Preset, model_config: Any, config: TrainConfig, out: Path,
+    train_split: Split, test_split: Split,
+) -> int:  # fmt: skip
+    """Train and save every epoch, with a progress bar; the exit status."""
+    device = torch.device(config.device)
     torch.manual_seed(config.seed)  # before building: the initial weights are part of the run
     model = get_model(preset.family, model_config)
     info = run_info(

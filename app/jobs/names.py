@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.jobs.spec import NameTakenError
 from models.files.checkpoint import load_checkpoint, save_checkpoint
+from models.files.claims import held_names
 from models.files.store import SUFFIX, atomic_write, list_checkpoints
 from models.training.replay import REPLAY_SUFFIX
 
@@ -40,6 +41,9 @@ class CheckpointNames:
                                      replaceable=True)  # fmt: skip
         if key in {other.lower() for other in in_training}:
             raise ValueError(f"a waiting or running job is already training {name!r}; choose another name")
+        if key in held_names(self.folder):
+            raise NameTakenError(f"another run (on another server, or from the command line) is training {name!r} "
+                                 f"now; choose another name")  # fmt: skip
 
     def record(self, name: str, owner: str) -> None:
         """`owner` has saved a checkpoint as `name`: from now on only it may replace it."""

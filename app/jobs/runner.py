@@ -16,6 +16,7 @@ import torch
 
 from app.jobs.spec import JobSpec
 from models.families.registry import get_model
+from models.files.claims import claimed
 from models.files.data import load_split
 from models.files.store import SUFFIX
 from models.training.events import EpochResult, StepProgress, TrainingFinished
@@ -77,14 +78,17 @@ def run_job(order: JobOrder, events: JobEvents) -> TrainingFinished:
                     dataset=spec.dataset, command=APP_COMMAND.format(job_id=order.job_id))  # fmt: skip
     target = order.checkpoint_dir / f"{spec.save_name}{SUFFIX}"
     replay_target = order.checkpoint_dir / f"{spec.save_name}{REPLAY_SUFFIX}"
-    run = train_and_save(model, info, target, train_split, test_split, spec.training, should_stop=events.should_stop)
-    for event in run:
-        if isinstance(event, StepProgress):
-            events.step(event)
-        elif isinstance(event, CheckpointWritten):
-            result = event.result
-            replay = replay._replace(frames=(*replay.frames, snapshot(model, result.epoch, images, digits)))
-            events.saved(SavedEpoch(result, replay, event.path, save_replay(replay_target, replay)))
-        elif isinstance(event, TrainingFinished):
-            return event
+    with claimed(target):  # another server sharing the folder may have chosen the same name
+        run = train_and_save(
+            model, info, target, train_split, test_split, spec.training, should_stop=events.should_stop
+        )
+        for event in run:
+            if isinstance(event, StepProgress):
+                events.step(event)
+            elif isinstance(event, CheckpointWritten):
+                result = event.result
+                replay = replay._replace(frames=(*replay.frames, snapshot(model, result.epoch, images, digits)))
+                events.saved(SavedEpoch(result, replay, event.path, save_replay(replay_target, replay)))
+            elif isinstance(event, TrainingFinished):
+                return event
     raise RuntimeError("the training loop ended without a TrainingFinished event")
