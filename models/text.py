@@ -20,3 +20,20 @@ class DefaultsFormatter(argparse.HelpFormatter):
         if "(default" in text or unstated or not action.option_strings:
             return text
         return f"{text} (default: %(default)s)"
+
+
+def describe_error(error: BaseException) -> str:
+    """An error in words for a page: never a path of the server (an OSError by its reason alone)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror[0].lower() + error.strerror[1:]  # "No space left on device", without the file
+    # The project's own errors, and ValueErrors, already read as sentences; anything else also needs
+    # its type to make sense.
+    ours = type(error).__module__.split(".")[0] in ("models", "app")
+    if (ours or isinstance(error, ValueError)) and str(error):
+        return str(error)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def sentence(text: str) -> str:
+    """`text` ending in a full stop, so that the next sentence can follow it."""
+    return text if text.endswith((".", "!", "?")) else text + "."

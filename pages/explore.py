@@ -86,7 +86,10 @@ def plane_and_details() -> None:
     pick: PlaneClick | None = st.session_state.get(pick_key)
     url_state.write({"sel": None if pick is None else url_state.point_text(pick.index, pick.x, pick.y)})
     selected = None if pick is None else Selection(pick.x, pick.y, pick.index, pick.seq)
-    errors = errors_asset_url(ref) if by_error else None
+    try:
+        errors = errors_asset_url(ref) if by_error else None
+    except OSError:  # nothing can be published now: the plane below says why
+        errors = None
     mode = SelectMode(selected=selected, errors=errors, neighbours=digits.NEIGHBOURS)
     latent_plane(ref, mode, key=f"explore_plane_{ref.key}", on_click=remember_click)
     details(pick)

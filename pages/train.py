@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.jobs.admission import folder_bytes
 from app.jobs.queue import HEARTBEAT_SECONDS, get_queue
 from app.jobs.snapshot import JobSnapshot
 from app.jobs.spec import NameTakenError
@@ -26,7 +27,7 @@ from app.train.teacher import teacher_controls
 from app.widgets import markdown
 from models.files.data import DEFAULT_DATASET
 from models.files.store import first_free_name
-from models.training.budget import describe_seconds
+from models.training.budget import describe_bytes, describe_seconds
 
 JOB_KEY = "train_job"
 SUGGESTED_KEY = "train_name_suggested"  # (job id, the name it was given, the name suggested for the next run)
@@ -147,9 +148,11 @@ def new_run_form() -> None:
     ready = False
     try:
         spec, cost = queue.validate(spec_from_state(), owner)
+        used, room = describe_bytes(folder_bytes(queue.checkpoint_dir)), describe_bytes(queue.limits.folder_bytes)
         st.caption(f"It will be saved as **{markdown.escape(spec.save_name)}** and shown as "
                    f"**{markdown.escape(spec.title)}** in the model picker. It should train for about "
-                   f"{describe_seconds(cost.seconds)} on this server.")  # fmt: skip
+                   f"{describe_seconds(cost.seconds)} on this server. The models trained here take {used} of the "
+                   f"{room} this server allows.")  # fmt: skip
         ready = True
     except NameTakenError as error:
         (st.warning if error.replaceable else st.error)(str(error))

@@ -8,14 +8,18 @@ have only a few jobs in the queue, and the queue only so many waiting.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.jobs.snapshot import JobSnapshot, describe_error
+from app.jobs.snapshot import JobSnapshot
 from app.jobs.spec import JobSpec
+from models.families.base import IMAGE_PIXELS
 from models.files.store import check_writable
+from models.text import describe_error
 from models.training.budget import (
+    FLOAT_BYTES,
     describe_bytes,
     describe_seconds,
     memory_available,
@@ -24,6 +28,7 @@ from models.training.budget import (
     training_memory,
     training_seconds,
 )
+from models.training.replay import REPLAY_DIGITS, REPLAY_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,11 @@ class JobLimits:
     max_waiting: int = 12  # jobs waiting to train, everyone's together
     per_client: int = 3  # jobs waiting or training of one client (a device: all its tabs together)
     memory_share: float = 0.5  # of the memory available when a job is checked, that it may need
+    folder_bytes: int = 2_000_000_000  # what the folder of models trained here may hold
 
 
 DEFAULT_LIMITS = JobLimits()
+METADATA_BYTES = 64_000  # a checkpoint's metadata: its view of the plane, metrics, command
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,32 @@ def check_cost(
             f"{describe_bytes(budget)} on this server now: use a smaller batch size or a smaller model"
         )
     return cost
+
+
+def saved_bytes(spec: JobSpec) -> int:
+    """About what a job leaves in the user folder: its checkpoint (float32 weights and metadata) and its
+    replay (the codes of the replay sample and the reconstructions, every epoch and the untrained one)."""
+    frames = spec.training.epochs + 1
+    replay = REPLAY_SAMPLE * spec.config.latent_dim * FLOAT_BYTES + REPLAY_DIGITS * IMAGE_PIXELS
+    return model_shape(spec.family, spec.config).parameters * FLOAT_BYTES + METADATA_BYTES + frames * replay
+
+
+def check_room(spec: JobSpec, folder: Path, limits: JobLimits) -> None:
+    """ValueError if the user folder has no room for what `spec` would save."""
+    used, adding = folder_bytes(folder), saved_bytes(spec)
+    if used + adding > limits.folder_bytes:
+        raise ValueError(
+            f"the models trained here take {describe_bytes(used)} of the {describe_bytes(limits.folder_bytes)} this "
+            f"server allows, and this run would add about {describe_bytes(adding)}; the teacher can remove old models"
+        )
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes the files directly in `folder` take (0 if it is not there)."""
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False))
+    except OSError:
+        return 0
 
 
 def check_share(active: Sequence[JobSnapshot], waiting: int, client: str, limits: JobLimits) -> None:

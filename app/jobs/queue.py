@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.jobs.admission import DEFAULT_LIMITS, JobCost, JobLimits, check_cost, check_folder, check_share
+from app.jobs.admission import DEFAULT_LIMITS, JobCost, JobLimits, check_cost, check_folder, check_room, check_share
 from app.jobs.names import CheckpointNames, copy_model
 from app.jobs.process import run_job_in_subprocess
 from app.jobs.runner import JobOrder, JobRunner, SavedEpoch, run_job
@@ -102,6 +102,7 @@ class JobQueue:
         with self._lock:
             self._check_target_locked(spec, owner)
         check_folder(self.checkpoint_dir)
+        check_room(spec, self.checkpoint_dir, self.limits)
         return spec, check_cost(spec, self.limits, self.rate())
 
     def submit(self, spec: JobSpec, owner: str, client: str | None = None) -> JobSnapshot:
@@ -342,6 +343,6 @@ def get_queue() -> JobQueue:
         if _QUEUE is None:
             settings = server_settings()
             limits = JobLimits(settings.max_job_minutes * 60, settings.max_waiting_jobs, settings.jobs_per_client,
-                               settings.memory_share)  # fmt: skip
+                               settings.memory_share, settings.user_folder_bytes)  # fmt: skip
             _QUEUE = JobQueue(runner=run_job_in_subprocess, limits=limits)
         return _QUEUE

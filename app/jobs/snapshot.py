@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from app.jobs.loss_history import LossCurve, LossHistory
 from app.jobs.spec import JobSpec
-from models.files.data import DataUnavailableError
+from models.text import describe_error, sentence
 from models.training.events import EpochResult, StepProgress, TrainingFinished
 from models.training.replay import Replay
 
@@ -121,18 +121,3 @@ def ending(job: JobRecord, end: TrainingFinished, abandon_after: float) -> tuple
 def failure(error: Exception, job: JobSnapshot) -> str:
     """The message of a job that failed with `error`."""
     return f"Training failed: {sentence(describe_error(error))}{saved_note(job)}"
-
-
-def describe_error(error: BaseException) -> str:
-    """An error in words for a page: never a path of the server (an OSError by its reason alone)."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror[0].lower() + error.strerror[1:]  # "No space left on device", without the file
-    # Our own errors already read as sentences; anything else also needs its type to make sense.
-    if isinstance(error, (DataUnavailableError, ValueError)) and str(error):
-        return str(error)
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-def sentence(text: str) -> str:
-    """`text` ending in a full stop, so that the next sentence can follow it."""
-    return text if text.endswith((".", "!", "?")) else text + "."

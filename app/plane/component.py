@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import streamlit as st
@@ -22,7 +23,10 @@ from app.plane.preload import as_component_data, asset_urls
 from app.plane.published import model_asset_url, test_images_url
 from app.space.catalogue import ModelRef, load_model
 from app.space.latent_space import latent_space
+from app.widgets import markdown
 from app.widgets.palette import DIGIT_COLORS
+from models.files.claims import held
+from models.text import describe_error
 
 PLOT_HEIGHT = 600
 MARKER_SIZE = 5
@@ -75,13 +79,28 @@ def latent_plane(
     link_group: str | None = None,
 ) -> None:
     """Draw the plane of `ref`'s latent space in `mode` (see app.plane.modes), and call `on_click`
-    with each new valid click. Planes of one `link_group` on a page follow each other (Compare)."""
-    space = latent_space(ref)
+    with each new valid click. Planes of one `link_group` on a page follow each other (Compare).
+
+    A model still training is not drawn (its files would be published again at every epoch), and
+    neither is any model while the server cannot write the files browsers fetch: the page says why.
+    """
     info = load_model(ref).info
+    if held(Path(ref.path)):
+        st.info(f"**{markdown.escape(info.title or ref.name)}** is still training: its plane is drawn when the run "
+                f"ends, and the Train page shows it forming meanwhile.")  # fmt: skip
+        return
+    space = latent_space(ref)
+    try:
+        urls = asset_urls(), model_asset_url(ref, space.has_data), space.has_data and test_images_url(info.dataset)
+    except OSError as error:
+        st.warning(f"The plane cannot be drawn: the server could not write the files browsers fetch "
+                   f"({describe_error(error)}). The teacher can free space on the server's disk.")  # fmt: skip
+        return
+    assets, model_url, images_url = urls
     data = {
-        "assets": asset_urls(),
-        "model": {"url": model_asset_url(ref, space.has_data), "key": f"{ref.path}:{ref.mtime_ns}"},
-        "images": test_images_url(info.dataset) if space.has_data else None,
+        "assets": assets,
+        "model": {"url": model_url, "key": f"{ref.path}:{ref.mtime_ns}"},
+        "images": images_url or None,
         "mode": mode_data(mode),
         "link_group": link_group,
         "height": PLOT_HEIGHT,

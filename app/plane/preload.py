@@ -32,7 +32,11 @@ def asset_urls() -> dict[str, str]:
 def preload_plane_assets() -> None:
     """Start fetching plotly.js and the plane's code at the top of the page, while the server
     still prepares the page (a hidden element; the plane finds them loaded)."""
-    _preloader(data=asset_urls(), key="plane_preload")  # only strings: sent as is (see as_component_data)
+    try:
+        urls = asset_urls()
+    except OSError:  # nothing can be published: the plane says why where it would be drawn
+        return
+    _preloader(data=urls, key="plane_preload")  # only strings: sent as is (see as_component_data)
 
 
 def as_component_data(data: dict[str, Any]) -> dict[str, str]:

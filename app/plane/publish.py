@@ -21,6 +21,7 @@ import functools
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import plotly
 
+from app.settings import server_settings
 from models.files.store import atomic_write
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +38,6 @@ CACHE_DIR = STATIC_DIR / "cache"
 URL_PREFIX = "app/static/cache/"  # relative to the page, so it works under any server.baseUrlPath
 BROWSER_CODE = Path(__file__).resolve().parent / "js"  # the plane's ES modules and CSS, published as they are
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-KEEP_FILES = 200  # published files kept; older ones are removed (every name can be rebuilt)
 KEEP_FOLDERS = 3  # versions of the browser code kept (a page open during an update still finds its own)
 _LOCK = threading.Lock()
 
@@ -45,20 +46,30 @@ FAST_COMPRESSION_LEVEL = 1  # for float weights, which gain little from harder w
 
 
 def publish_bytes(stem: str, suffix: str, payload: bytes, level: int = COMPRESSION_LEVEL) -> str:
-    """Write `payload` gzipped as `static/cache/<stem>-<hash><suffix>.gz` (once) and return its URL."""
+    """Write `payload` gzipped as `static/cache/<stem>-<hash><suffix>.gz` (once) and return its URL.
+    Earlier versions of the same stem are removed: a model rewritten on disk leaves one file here."""
     name = f"{stem}-{hashlib.sha256(payload).hexdigest()[:16]}{suffix}.gz"
     if (CACHE_DIR / name).is_file():  # compressed already (by this process or an earlier one)
         return URL_PREFIX + name
-    return _publish_named(name, gzip.compress(payload, level, mtime=0))
+    return _publish_named(name, gzip.compress(payload, level, mtime=0), stem, suffix)
 
 
-def _publish_named(name: str, payload: bytes) -> str:
+def _publish_named(name: str, payload: bytes, stem: str, suffix: str) -> str:
     target = CACHE_DIR / name
     with _LOCK:
         if not target.is_file():
             atomic_write(target, payload)
-            _prune()
+            versions = re.compile(re.escape(stem) + r"-[0-9a-f]{16}" + re.escape(suffix) + r"\.gz")
+            for old in CACHE_DIR.iterdir():
+                if old != target and versions.fullmatch(old.name):
+                    old.unlink(missing_ok=True)
+            _prune(target)
     return URL_PREFIX + name
+
+
+def is_published(url: str) -> bool:
+    """Whether the file at a URL `publish_bytes` gave is still there (the cache is pruned)."""
+    return (CACHE_DIR / url.removeprefix(URL_PREFIX)).is_file()
 
 
 def publish_file(source: Path, stem: str) -> str:
@@ -66,7 +77,7 @@ def publish_file(source: Path, stem: str) -> str:
     name = f"{stem}-{_file_digest(source)}{source.suffix}.gz"
     if (CACHE_DIR / name).is_file():
         return URL_PREFIX + name
-    return _publish_named(name, gzip.compress(source.read_bytes(), COMPRESSION_LEVEL, mtime=0))
+    return _publish_named(name, gzip.compress(source.read_bytes(), COMPRESSION_LEVEL, mtime=0), stem, source.suffix)
 
 
 def plotly_url() -> str:
@@ -143,8 +154,14 @@ def _file_digest(path: Path) -> str:
 _DIGESTS: dict[str, str] = {}
 
 
-def _prune() -> None:
-    """Keep the cache folder bounded: drop the oldest files beyond KEEP_FILES (call with _LOCK held)."""
+def _prune(keep: Path) -> None:
+    """Keep the cache folder within the server's `cache_mb`: drop the oldest files, never `keep`, the
+    one just written (call with _LOCK held)."""
     files = sorted((p for p in CACHE_DIR.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime)
-    for old in files[: max(0, len(files) - KEEP_FILES)]:
-        old.unlink(missing_ok=True)
+    total, budget = sum(p.stat().st_size for p in files), server_settings().cache_bytes
+    for old in files:
+        if total <= budget:
+            break
+        if old != keep:
+            total -= old.stat().st_size
+            old.unlink(missing_ok=True)
