@@ -13,7 +13,7 @@ import pytest
 
 from app.jobs.queue import JobQueue
 from app.jobs.snapshot import JobState
-from models.files.claims import NameClaimed, claim_file, claimed, held, held_names
+from models.files.claims import NameClaimed, claim_file, claimed, clean_abandoned_claims, held, held_names
 from models.files.data import Split
 from models.files.store import USER_DIR_ENV
 from tests.job_helpers import LONG_EPOCH, job_spec, wait_state
@@ -40,6 +40,16 @@ def test_a_claim_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert not held(target) and held_names(tmp_path) == set()
     with claimed(target):
         assert held(target)
+
+
+def test_claims_left_by_dead_processes_are_cleaned_and_live_ones_kept(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = claim_file(tmp_path / "orphan.safetensors")
+    orphan.write_text(f"{os.uname().nodename} {int(dead.stdout)}\n")
+    with claimed(tmp_path / "live.safetensors") as live:
+        assert clean_abandoned_claims(tmp_path) == [orphan]
+        assert claim_file(live).exists() and held(live)
+    assert clean_abandoned_claims(tmp_path / "absent") == []
 
 
 def test_two_command_lines_without_out_save_two_models(tmp_path: Path, mnist_train: Split) -> None:

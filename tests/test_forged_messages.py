@@ -15,7 +15,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from models.files.data import Split
 from tests.benchmarks.load_server import rss_mib
 from tools.browser import StreamlitServer
-from tools.streamlit_client import BrowserSession
+from tools.streamlit_client import BrowserSession, run_to_end
 
 PLANE = "explore_plane_dense_vae_2d"
 
@@ -65,7 +65,7 @@ def test_a_forged_value_shows_no_exception_now_or_later(server: StreamlitServer,
         await session.close()
         return session.exceptions
 
-    assert asyncio.run(run()) == []
+    assert run_to_end(run()) == []
 
 
 def test_an_oversized_state_is_refused_and_leaves_no_memory_behind(server: StreamlitServer) -> None:
@@ -81,6 +81,26 @@ def test_an_oversized_state_is_refused_and_leaves_no_memory_behind(server: Strea
         await session.close()
         return session.closed_reason or "", status, grown
 
-    closed, other_status, grown = asyncio.run(run())
+    closed, other_status, grown = run_to_end(run())
     assert closed and other_status == "FINISHED_SUCCESSFULLY", (closed, other_status)
     assert grown < 20, f"the server grew {grown:.0f} MiB"
+
+
+def test_every_value_a_browser_sends_is_kept(server: StreamlitServer) -> None:
+    """An integer number input is registered with a float field and sent as an int by the browser:
+    the guard must keep it (it once dropped it, so Train reset its numbers on every rerun)."""
+
+    def estimate(run: object) -> str:
+        return next(body for body in run.markdown if "should train for about" in body)
+
+    async def run() -> tuple[str, str, str]:
+        session = BrowserSession(server.url, page="train")
+        default = estimate(await session.open())
+        changed = estimate(await session.set_values({"train_epochs": 20, "train_subset": 6000}))
+        after = estimate(await session.rerun())
+        await session.close()
+        return default, changed, after
+
+    default, changed, after = run_to_end(run())
+    assert changed != default, "the new epochs and image count were dropped"
+    assert after == changed, "the next run forgot them"

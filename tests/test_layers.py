@@ -150,8 +150,9 @@ def test_the_readme_layout_is_the_code() -> None:
             if module.stem != "__init__":
                 named = re.search(rf"\b{module.stem}\b", entries[key])
                 assert named, f"{key} in the README does not name {module.name}"
-    for module in (REPO_ROOT / "models").glob("*.py"):
-        assert module.stem == "__init__" or f"models/{module.name}" in entries, f"the README's layout lacks {module}"
+    for module in [*(REPO_ROOT / "models").glob("*.py"), *(REPO_ROOT / "app").glob("*.py")]:
+        key = f"{module.parent.name}/{module.name}"
+        assert module.stem == "__init__" or key in entries, f"the README's layout lacks {key}"
     for path in entries:
         if path.startswith(("app/", "models/", "pages/")):
             assert (REPO_ROOT / path).exists(), f"the README's layout names {path}, which is not there"

@@ -38,14 +38,18 @@ def free_port() -> int:
 class StreamlitServer:
     """`streamlit run streamlit_app.py` on a free port, as Streamlit's own e2e suite starts it."""
 
-    def __init__(self, env: dict[str, str] | None = None, root: Path = REPO_ROOT, keep_output: bool = True) -> None:
-        """Start it in `root` with `env` added; `keep_output=False` discards its log (for long runs)."""
+    def __init__(
+        self, env: dict[str, str] | None = None, root: Path = REPO_ROOT, keep_output: bool = True,
+        args: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """Start it in `root` with `env` added and the app's own `args` (app.settings); `keep_output=False`
+        discards its log (for long runs)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
             "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
+            "--server.fileWatcherType", "none", *(("--", *args) if args else ()),
         ]  # fmt: skip
         self.started = time.perf_counter()
         self.process = subprocess.Popen(

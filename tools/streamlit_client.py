@@ -30,12 +30,13 @@ server keeps their last values; no app heartbeats, no reconnection with the old 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -55,6 +56,27 @@ from tools.streamlit_messages import (
     widget_state,
 )
 from tools.streamlit_page import BrowserPage
+
+T = TypeVar("T")
+
+
+def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coroutine)` in a thread of its own: callable from synchronous code whose thread
+    already has an event loop running (a test process that also drives Playwright's sync API)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="streamlit-client")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 @dataclass

@@ -168,9 +168,10 @@ def show_notices() -> None:
     shortened, however long or many they were."""
     ignored = st.session_state.pop(NOTICES_KEY, {})
     if ignored:
-        shown = [f"{_short(name)}={_short(value)}" for name, value in list(ignored.items())[:NOTICES_SHOWN]]
+        shown = [f"{markdown.escape(_short(name))}={markdown.escape(_short(value))}"
+                 for name, value in list(ignored.items())[:NOTICES_SHOWN]]  # fmt: skip
         more = f" and {len(ignored) - NOTICES_SHOWN} more" if len(ignored) > NOTICES_SHOWN else ""
-        parts = markdown.escape(", ".join(shown) + more)
+        parts = ", ".join(shown) + more
         st.caption(f":material/link_off: Ignored in the link (not valid here): {parts}")
 
 

@@ -22,6 +22,10 @@ from streamlit.runtime.state.session_state import SessionState
 
 logger = logging.getLogger(__name__)
 JSON_FIELDS = ("json_value", "json_trigger_value")
+# Fields a browser sends interchangeably for one widget: an integer number input registers
+# `double_value` and the browser sends `int_value`; a component sends its state or its trigger.
+INTERCHANGEABLE = (frozenset({"int_value", "double_value"}), frozenset({"int_array_value", "double_array_value"}),
+                   frozenset(JSON_FIELDS))  # fmt: skip
 
 
 def check_widget_states() -> None:
@@ -46,8 +50,7 @@ def plausible(state: WidgetState, expected_field: str | None) -> bool:
     """Whether a browser could have sent `state`: the value field its widget uses (where known), and
     JSON that parses."""
     field = state.WhichOneof("value")
-    json_both = field in JSON_FIELDS and expected_field in JSON_FIELDS  # a component's state or its trigger
-    if expected_field is not None and field is not None and field != expected_field and not json_both:
+    if expected_field is not None and field is not None and not same_kind(field, expected_field):
         return False
     if field in JSON_FIELDS:
         try:
@@ -55,6 +58,11 @@ def plausible(state: WidgetState, expected_field: str | None) -> bool:
         except (ValueError, RecursionError):
             return False
     return True
+
+
+def same_kind(field: str, expected_field: str) -> bool:
+    """Whether a widget registered with `expected_field` may receive its value in `field`."""
+    return field == expected_field or any({field, expected_field} <= group for group in INTERCHANGEABLE)
 
 
 def _expected_field(session: SessionState, widget_id: str) -> str | None:

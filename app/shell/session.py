@@ -12,6 +12,7 @@ used here changes), and `pages/` stays where it is: it is part of this project's
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import streamlit as st
@@ -72,5 +73,13 @@ def owner_id() -> str:
 
 
 def client_id() -> str:
-    """The device this session comes from (its address; this computer's own tabs are one device)."""
-    return st.context.ip_address or "this computer"
+    """The device this session comes from: its address, or "this computer" for the server's own tabs."""
+    address = st.context.ip_address
+    if not address:
+        return "this computer"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:  # not an address Python parses (a zone id, say): shown as it is
+        return address
+    parsed = getattr(parsed, "ipv4_mapped", None) or parsed  # a dual-stack server's ::ffff:127.0.0.1
+    return "this computer" if parsed.is_loopback else str(parsed)

@@ -23,6 +23,7 @@ from models.files.checkpoint import (
     inspect_checkpoint,
     load_checkpoint,
 )
+from models.files.claims import clean_abandoned_claims
 from models.files.store import (
     CHECKPOINT_DIR,
     LESSON_DIR,
@@ -140,8 +141,8 @@ def _verdict(ref: ModelRef) -> Verdict:
 
 @st.cache_resource(show_spinner=False)
 def _clean_once(folder: str) -> list[Path]:
-    """Remove temporaries left by killed writes, once per server process and folder."""
-    return clean_stale_temporaries(folder)
+    """Remove temporaries and name claims left by killed writes, once per server process and folder."""
+    return clean_stale_temporaries(folder) + clean_abandoned_claims(Path(folder))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")

@@ -77,6 +77,17 @@ def held_names(folder: Path) -> set[str]:
     return {path.stem.lower() for path in paths if held(path)}
 
 
+def clean_abandoned_claims(folder: Path) -> list[Path]:
+    """Remove the claims in `folder` that no live run holds (left by a killed process). Returns them."""
+    removed = []
+    for claim in folder.glob(f".*{SUFFIX}{CLAIM_SUFFIX}") if folder.is_dir() else []:
+        if not held(claim.with_name(claim.name[1 : -len(CLAIM_SUFFIX)])):
+            with contextlib.suppress(OSError):  # taken over or removed meanwhile
+                claim.unlink()
+                removed.append(claim)
+    return removed
+
+
 def _create(claim: Path) -> int | None:
     try:
         return os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)

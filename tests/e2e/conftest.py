@@ -25,14 +25,25 @@ def require_chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    path = require_chromium()
+def playwright_driver() -> Iterator[object]:
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: object) -> Iterator[object]:
+    instance = playwright_driver.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture(scope="session")
+def devices(playwright_driver: object) -> dict[str, dict]:
+    """Playwright's device descriptors ("iPhone 13", "Pixel 7", ...): viewport, touch, user agent."""
+    return playwright_driver.devices
 
 
 @pytest.fixture(scope="session")
