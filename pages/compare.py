@@ -17,6 +17,8 @@ from app.space.latent_space import LatentSpace, clear_example_index, latent_spac
 from app.space.test_set import test_data
 from app.widgets import digits
 from app.widgets.images import upscale
+from app.widgets.pictures import named_test_image, picture
+from app.widgets.plane_help import plane_controls_caption
 from models.evaluation.neighbours import share_in_holes
 from models.files.images import tile, to_uint8
 from models.geometry.interpolation import interpolation_path
@@ -29,9 +31,10 @@ pick_key, ends_key, target_key = "compare_pick", "compare_ends", "compare_target
 
 st.title("Compare two models")
 st.caption(
-    "The same test images, the same walk and the same random codes in two latent spaces. Hover a test image in one "
-    "plane and it lights up in the other; t moves both walks."
+    "The same test images, the same walk and the same random codes in two latent spaces. Point at a test image in "
+    "one plane, or tap it, and it lights up in the other; t moves both walks."
 )
+plane_controls_caption("select it")
 entries = {entry.ref.path: entry for entry in catalogue().entries}  # by file: names need not be unique
 
 
@@ -96,15 +99,17 @@ if view == VIEWS[0]:
                          on_click=shared_pick, link_group=LINK if linked else None)  # fmt: skip
     if index is not None and linked:
         split = test_data(chosen["left"].info.dataset).split
+        name = named_test_image(index, int(split.labels[index]))
         st.subheader(f"Test image #{index}: a {int(split.labels[index])}")
         original, *rebuilt = st.columns(3)
         with original:
-            digits.digit(to_uint8(split.images[index]), "original")
+            digits.digit(to_uint8(split.images[index]), "original", name)
         for (side, entry), column in zip(chosen.items(), rebuilt, strict=True):
             with column:
-                digits.digit(digits.decoded(entry.ref, spaces[side].codes[index]), f"{side}: {entry.info.title}")
+                digits.digit(digits.decoded(entry.ref, spaces[side].codes[index]), f"{side}: {entry.info.title}",
+                             f"the reconstruction of {name} by the {side} model, {entry.info.title}")  # fmt: skip
     else:
-        st.info("Hover a test image to see it in both planes; click one to compare the two reconstructions.")
+        st.info("Point at a test image to see it in both planes; click or tap one to compare the two reconstructions.")
 
 elif view == VIEWS[1] and not linked:
     pass  # the walk goes between test images: the notice above says what is missing
@@ -121,7 +126,7 @@ elif view == VIEWS[1]:
             ends[side] = click.index
             st.session_state[target_key] = "B" if side == "A" else "A"
 
-    st.radio("A click on a test image sets", ["A", "B"], key=target_key, horizontal=True)
+    st.radio("A click or tap on a test image sets", ["A", "B"], key=target_key, horizontal=True)
     for (side, entry), column in zip(chosen.items(), columns, strict=True):
         space = spaces[side]
         code = {end: space.codes[i] for end, i in ends.items()}
@@ -131,7 +136,10 @@ elif view == VIEWS[1]:
                          key=f"compare_walk_{side}_{entry.ref.key}", on_click=set_end, link_group=LINK)  # fmt: skip
             path = interpolation_path(torch.from_numpy(code["A"]), torch.from_numpy(code["B"]), 10)
             caption = f"{entry.info.title}: A (test #{ends['A']}) to B (test #{ends['B']}) in 10 steps"
-            st.image(upscale(tile(decode_codes(entry.ref, path), columns=10, gap=2), 3), caption=caption)
+            alt = (f"10 digits decoded by {entry.info.title} along the walk from A, "
+                   f"{named_test_image(ends['A'], int(space.labels[ends['A']]))}, to B, "
+                   f"{named_test_image(ends['B'], int(space.labels[ends['B']]))}")  # fmt: skip
+            picture(upscale(tile(decode_codes(entry.ref, path), columns=10, gap=2), 3), alt, caption=caption)
 
 else:
     count = st.slider("Number of samples", 4, 32, 12, step=4, key="compare_count")

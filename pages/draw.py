@@ -6,14 +6,16 @@ import streamlit as st
 import torch
 
 from app.plane.component import latent_plane
+from app.plane.digit_input import digit_input
 from app.plane.modes import Ellipse, EncodeMode
 from app.shell import page
 from app.space.inference import decode_codes, encode_distribution
 from app.space.latent_space import latent_space
 from app.widgets import digits
 from app.widgets.denoising import noise_control
-from app.widgets.digit_input import digit_input
 from app.widgets.images import upscale
+from app.widgets.pictures import picture
+from app.widgets.plane_help import plane_controls_caption
 from models.files.images import tile, to_uint8
 
 POSTERIOR_SAMPLES = 6
@@ -24,9 +26,11 @@ space = latent_space(ref)
 
 st.title("Draw a digit")
 st.caption(
-    "Your drawing is prepared the way MNIST was made: cropped to the ink, scaled to fit 20x20, "
-    "and centred by its centre of mass in a 28x28 image. Then it is encoded."
+    "Draw a digit with your finger, a pen or the mouse (or upload a picture). It is prepared the way MNIST was "
+    "made: cropped to the ink, scaled to fit 20x20, and centred by its centre of mass in a 28x28 image. Then it is "
+    "encoded."
 )
+plane_controls_caption(None)
 page.data_notice(space, entry, needs="the test-set scatter")
 
 left, right = st.columns([1, 2], gap="large")
@@ -59,18 +63,20 @@ def show_encoding(image: torch.Tensor) -> None:
         with model_input:
             noisy = noise is not None and noise.level > 0
             seen_caption = f"what the model sees: with {noise.description}" if noisy else "what the model sees (28x28)"
-            digits.digit(to_uint8(seen[0]), seen_caption)
+            seen_alt = "your digit as the 28x28 input the model sees" + (f", with {noise.description}" if noisy else "")
+            digits.digit(to_uint8(seen[0]), seen_caption, seen_alt)
         with reconstruction:
-            digits.digit(digits.decoded(ref, code), "reconstruction")
+            digits.digit(digits.decoded(ref, code), "reconstruction", "the model's reconstruction of your digit")
         st.markdown(f"Encoded at **z = ({point[0]:.3f}, {point[1]:.3f})**")
         if samples is not None:
             st.markdown(f"**{POSTERIOR_SAMPLES} samples from the posterior q(z|x)** (white dots; red: its 1σ ellipse)")
-            st.image(upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3))
+            strip = upscale(tile(decode_codes(ref, samples[0]), columns=POSTERIOR_SAMPLES, gap=2), 3)
+            picture(strip, f"{POSTERIOR_SAMPLES} digits decoded from samples of the posterior of your digit")
 
     with right:
         mode = EncodeMode(point=point, ellipse=ellipse, posterior_samples=() if samples is None else samples[1])
         latent_plane(ref, mode, key=plane_key)
-        digits.neighbours(entry, space, code)
+        digits.neighbours(entry, space, code, of="your digit")
 
 
 if drawn.image is None:

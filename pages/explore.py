@@ -1,4 +1,4 @@
-"""Explore: the test set in latent space; hover anywhere to decode, click to select."""
+"""Explore: the test set in latent space; point anywhere to decode, click or tap to select."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from app.space.test_set import test_data
 from app.widgets import digits
 from app.widgets.anomalies import worst_reconstructions
 from app.widgets.denoising import is_denoising, noise_control
+from app.widgets.pictures import named_test_image
+from app.widgets.plane_help import plane_controls_caption
 from models.files.images import to_uint8
 
 entry = page.require_model()
@@ -25,13 +27,8 @@ ERRORS_KEY = "explore_colour_by_error"
 
 st.title("Explore the latent space")
 if space.has_data:
-    st.caption(
-        "Each dot is one of the 10,000 MNIST test images, placed where the encoder puts it. Move the mouse anywhere "
-        "to see what the decoder makes of that point; click to select it. Click legend entries to hide digits; "
-        "drag to zoom, double-click to reset."
-    )
-else:
-    st.caption("Move the mouse anywhere to decode that point; click to select it; drag to zoom, double-click to reset.")
+    st.caption("Each dot is one of the 10,000 MNIST test images, placed where the encoder puts it.")
+plane_controls_caption("select it")
 page.data_notice(space, entry)
 page.projection_notice(space)
 if (linked_errors := url_state.parse("err", url_state.flag)) is not None:
@@ -62,13 +59,16 @@ def denoising(index: int) -> None:
     noisy_column, cleaned_column, control_column = st.columns([1, 1, 2], gap="medium")
     with control_column:
         noise = noise_control(entry.info, f"explore_noise_{ref.key}")
-        st.caption("This model was trained to remove noise: it sees the noisy input on the left and rebuilds the "
-                   "digit on the right.")  # fmt: skip
+        # Columns stack on a phone: no "left" or "right" in the words.
+        st.caption("This model was trained to remove noise: from the noisy input it rebuilds the clean digit.")
     noisy = noise.apply(test_data(entry.info.dataset).split.images[index : index + 1])
+    name = named_test_image(index, int(space.labels[index]))
+    with_noise = f"with {noise.description}" if noise.level > 0 else "with no noise"
     with noisy_column:
-        digits.digit(to_uint8(noisy[0]), f"input with {noise.description}" if noise.level > 0 else "input, no noise")
+        caption = f"input {with_noise}" if noise.level > 0 else "input, no noise"
+        digits.digit(to_uint8(noisy[0]), caption, f"the model's input: {name} {with_noise}")
     with cleaned_column:
-        digits.digit(reconstruct(ref, noisy)[0], "its reconstruction")
+        digits.digit(reconstruct(ref, noisy)[0], "its reconstruction", f"the model's reconstruction of {name}")
 
 
 def details(pick: PlaneClick | None) -> None:

@@ -23,6 +23,8 @@ from app.space.catalogue import ModelRef
 from app.space.inference import decode_codes
 from app.space.latent_space import latent_space
 from app.widgets.images import gif_bytes, png_bytes, upscale
+from app.widgets.pictures import named_test_image, picture
+from app.widgets.plane_help import plane_controls_caption
 from models.files.images import tile
 from models.geometry.interpolation import interpolation_path
 
@@ -67,14 +69,15 @@ def set_endpoint(click: PlaneClick) -> None:
 
 st.title("Interpolate between two points")
 st.caption(
-    "Z_t = Z_A (1 − t) + Z_B t. Click the plane to set A and B; drag t (or press ▶): the marker walks the path and "
-    "the digit is decoded in your browser at every step."
+    "Z_t = Z_A (1 − t) + Z_B t. Click or tap the plane to set A and B; drag t (or press ▶): the marker walks the "
+    "path and the digit is decoded in your browser at every step."
 )
+plane_controls_caption("set A or B")
 page.data_notice(space, entry, needs="choosing endpoints from test images")
 page.projection_notice(space)
 
 target_column, mode_column, a_column, b_column = st.columns([1, 1, 2, 2])
-target_column.radio("A click on the plot sets", ["A", "B"], key=target_key, horizontal=True)
+target_column.radio("A click or tap on the plot sets", ["A", "B"], key=target_key, horizontal=True)
 spherical = mode_column.toggle("Spherical (slerp)", key="interp_slerp")
 a_column.markdown(f"**A**: {ends['A'].describe()}")
 b_column.markdown(f"**B**: {ends['B'].describe()}")
@@ -120,16 +123,24 @@ def animated_gif(_ref: ModelRef, a: tuple[float, ...], b: tuple[float, ...], sph
     return gif_bytes(decode_codes(_ref, codes))
 
 
+def end_name(end: Endpoint) -> str:
+    """An endpoint in words, for alt text: "test image #3, a 7" or "the point (0.12, -1.30)"."""
+    if end.index is not None:
+        return named_test_image(end.index, end.label)
+    return f"the point ({end.point[0]:.2f}, {end.point[1]:.2f})"
+
+
 @st.fragment
 def film_strip() -> None:
     steps = st.slider("Steps in the film strip", 3, 16, 8, key="interp_strip_steps")
     strip_codes = interpolation_path(
         torch.tensor(ends["A"].code), torch.tensor(ends["B"].code), steps, spherical=spherical
     )
-    picture = upscale(tile(decode_codes(ref, strip_codes), columns=steps, gap=2), 4)
-    st.image(picture, caption=f"{steps} evenly spaced steps from A (t = 0) to B (t = 1)")
+    strip = upscale(tile(decode_codes(ref, strip_codes), columns=steps, gap=2), 4)
+    alt = f"{steps} digits decoded at evenly spaced steps from A, {end_name(ends['A'])}, to B, {end_name(ends['B'])}"
+    picture(strip, alt, caption=f"{steps} evenly spaced steps from A (t = 0) to B (t = 1)")
     png, gif = st.columns(2)
-    png.download_button("Download strip (PNG)", png_bytes(picture), f"{ref.name}_interpolation.png", "image/png")
+    png.download_button("Download strip (PNG)", png_bytes(strip), f"{ref.name}_interpolation.png", "image/png")
     animation = animated_gif(ref, ends["A"].code, ends["B"].code, spherical, ref.path + str(ref.mtime_ns))
     gif.download_button("Download animation (GIF)", animation, f"{ref.name}_interpolation.gif", "image/gif")
 

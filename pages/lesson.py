@@ -10,7 +10,7 @@ from app.shell import page
 page.require_model()
 st.title("A lesson on latent spaces")
 st.caption(
-    "Seven short steps to click through in front of a class (presenter mode makes everything large). Each opens a "
+    "Seven short steps to go through in front of a class (presenter mode makes everything large). Each opens a "
     "prepared view with a few sentences to read out; nothing needs typing."
 )
 if st.button("Start the lesson", key="lesson_start", type="primary", icon=":material/play_arrow:"):

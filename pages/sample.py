@@ -12,6 +12,7 @@ from app.plane.modes import SamplesMode
 from app.shell import page
 from app.space.catalogue import load_model
 from app.space.latent_space import latent_space
+from app.widgets.plane_help import plane_controls_caption
 
 entry = page.require_model()
 ref = entry.ref
@@ -57,8 +58,9 @@ def show_samples(mean: np.ndarray, scale: np.ndarray, source: str) -> None:
 
     st.subheader(f"{count} samples from the {source}")
     st.caption(
-        "The diamonds on the plane are the samples: hover one, or its image beside the plane, to see which is which."
+        "The diamonds on the plane are the samples: point at one or tap it, or its image, to see which is which."
     )
+    plane_controls_caption(None)
     latent_plane(ref, SamplesMode(codes=tuple(map(tuple, codes.tolist()))), key=f"sample_plane_{ref.key}")
 
 

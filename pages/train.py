@@ -121,7 +121,7 @@ def job_panel(job_id: str, keys: str) -> None:
                 st.download_button("Download the replay as a GIF", data=lambda: replay_gif(replay),
                                    file_name=f"{job.spec.save_name}_replay.gif", mime="image/gif",
                                    key=f"{keys}_gif", on_click="ignore", icon=":material/download:",
-                                   help="An animation of every epoch, for slides: made when you click.")  # fmt: skip
+                                   help="An animation of every epoch, for slides: made when you press it.")  # fmt: skip
     if not job.active and job.checkpoint is not None and job.owner == owner:
         save_copy_form(queue, job, owner, keys)
     if not job.active and job.checkpoint is not None:

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.plane.publish import REPO_ROOT
+from app.widgets.pictures import named_test_image
 from models.evaluation.metrics import reconstruction_errors
 from models.files.checkpoint import load_checkpoint
 from models.files.data import Split
@@ -47,6 +48,9 @@ def test_a_link_colours_by_error_and_lists_the_worst(model: str, mnist_test: Spl
     worst = np.argsort(expected)[::-1][:12]
     assert sorted(shown) == sorted(worst.tolist())
     assert shown == {int(i): (int(mnist_test.labels[i]), round(float(expected[i]), 3)) for i in worst}
+    # Each pair has alt text that says what it is (a screen reader reads no picture).
+    alts = {img.alt for element in app.get("image") for img in element.proto.imgs}
+    assert {f"{named_test_image(i, int(mnist_test.labels[i]))}, and its reconstruction" for i in worst} <= alts
 
 
 def test_turning_it_off_colours_by_digit_again(mnist_test: Split) -> None:

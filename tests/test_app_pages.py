@@ -83,6 +83,8 @@ def test_film_strip_slider_sets_the_number_of_steps(mnist_test: Split) -> None:
     app.slider(key="interp_strip_steps").set_value(12).run()
     assert not app.exception
     assert "12 evenly spaced steps from A (t = 0) to B (t = 1)" in _image_captions(app)
+    alts = [img.alt for element in app.get("image") for img in element.proto.imgs]
+    assert any(alt.startswith("12 digits decoded at evenly spaced steps from A, test image #") for alt in alts)
 
 
 def test_sample_page_count_and_new_samples(mnist_test: Split) -> None:

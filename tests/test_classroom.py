@@ -51,6 +51,8 @@ def test_a_test_image_selected_in_compare_shows_both_reconstructions(mnist_test:
     assert [s.value for s in app.subheader] == ["Test image #904: a 0"]
     captions = [img.caption for element in app.get("image") for img in element.proto.imgs]
     assert captions[0] == "original" and captions[1].startswith("left:") and captions[2].startswith("right:")
+    alts = [img.alt for element in app.get("image") for img in element.proto.imgs]
+    assert alts[0] == "test image #904, a 0" and alts[1].startswith("the reconstruction of test image #904, a 0 by")
     left, right = planes(app)
     picked = left["mode"]["selected"], right["mode"]["selected"]
     assert picked[0]["index"] == picked[1]["index"] == 904

@@ -6,10 +6,13 @@ session. A real `streamlit run` server; the messages are sent as a browser's are
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 from collections.abc import Iterator
 
 import pytest
+from PIL import Image, ImageDraw
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from models.files.data import Split
@@ -104,3 +107,56 @@ def test_every_value_a_browser_sends_is_kept(server: StreamlitServer) -> None:
     default, changed, after = run_to_end(run())
     assert changed != default, "the new epochs and image count were dropped"
     assert after == changed, "the next run forgot them"
+
+
+PAD = "draw_pad"  # the Draw page's drawing pad (app.plane.pad)
+PNG_URL = "data:image/png;base64,"
+# A PNG of 70 bytes whose header says 200,000 x 200,000 pixels.
+BOMB = PNG_URL + "iVBORw0KGgoAAAANSUhEUgADDUAAAw1ACAYAAAD5O4gKAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII="
+
+
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        {"seq": 1, "strokes": 1, "png": "javascript:alert(1)"},
+        {"seq": 1, "strokes": 1, "png": PNG_URL + "A" * 300_000},
+        {"seq": 1, "strokes": 1, "png": PNG_URL + "%%%"},
+        {"seq": 1, "strokes": 1, "png": BOMB},
+        {"seq": 1, "strokes": 1, "png": ["not", "a", "string"]},
+        {"seq": 10**40, "png": None},
+        "[" * 10_000,
+    ],
+    ids=["not-a-data-url", "huge", "not-base64", "png-bomb", "list", "huge-seq", "deep-string"],
+)
+def test_a_forged_drawing_shows_no_exception_and_no_encoding(server: StreamlitServer, drawing: object) -> None:
+    async def run() -> tuple[object, object]:
+        session = BrowserSession(server.url, page="draw")
+        assert (await session.open()).ok
+        forged = await session.set_component_state(PAD, "drawing", drawing)
+        after = await session.rerun()
+        await session.close()
+        return forged, after
+
+    forged, after = run_to_end(run())
+    assert forged.exceptions == [] and after.exceptions == [], (forged.exceptions, after.exceptions)
+    assert not forged.shows("Encoded at") and not after.shows("Encoded at")
+
+
+def test_a_drawing_as_the_pad_sends_it_is_encoded(server: StreamlitServer) -> None:
+    """The same path with a real drawing (white strokes on black, 280x280): the refusals above are
+    the checks, not a broken path."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(image).line([(140, 40), (150, 240)], fill=(255, 255, 255, 255), width=20)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    drawing = {"seq": 1, "strokes": 1, "png": PNG_URL + base64.b64encode(buffer.getvalue()).decode()}
+
+    async def run() -> object:
+        session = BrowserSession(server.url, page="draw")
+        assert (await session.open()).ok
+        drawn = await session.set_component_state(PAD, "drawing", drawing)
+        await session.close()
+        return drawn
+
+    drawn = run_to_end(run())
+    assert drawn.ok and drawn.shows("Encoded at"), drawn

@@ -117,24 +117,79 @@ def screen_point(page: object, x: float, y: float) -> tuple[float, float]:
     return tuple(page.evaluate(PLANE_POINT_JS, [x, y, True]))
 
 
-def draw_strokes(page: object, points: list[tuple[float, float]], steps: int = 24) -> None:
-    """Draw through `points` (fractions of the canvas: 0, 0 top left) on the Draw page's canvas,
-    in small mouse moves as a hand would, and wait until the drawing is encoded."""
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for(timeout=60_000)
+PAD = ".dp-root[data-ready=true]"  # the drawing pad (app/plane/js/pad/), once it has mounted
+PAD_CANVAS = f"{PAD} canvas.dp-canvas"
+
+
+def draw_strokes(page: object, points: list[tuple[float, float]], steps: int = 24, by: str = "mouse") -> None:
+    """Draw one stroke through `points` (fractions of the pad: 0, 0 top left) on the Draw page's
+    drawing pad, in small moves as a hand would, with the mouse, a finger (`by="touch"`) or a pen
+    (`by="pen"`), and wait until the drawing is encoded."""
+    pad = page.locator(PAD).first
+    pad.wait_for(timeout=60_000)
+    canvas = pad.locator("canvas.dp-canvas")
+    canvas.scroll_into_view_if_needed()
+    before = int(pad.get_attribute("data-seq") or 0)
     box = canvas.bounding_box()
-
-    def move(x: float, y: float) -> None:
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-
-    move(*points[0])
-    page.mouse.down()
-    for (ax, ay), (bx, by) in itertools.pairwise(points):
-        for step in range(1, steps + 1):
-            move(ax + (bx - ax) * step / steps, ay + (by - ay) * step / steps)
-    page.mouse.up()
+    path = [(points[0][0], points[0][1])]
+    for (ax, ay), (bx, by_) in itertools.pairwise(points):
+        path += [(ax + (bx - ax) * step / steps, ay + (by_ - ay) * step / steps) for step in range(1, steps + 1)]
+    STROKES[by](page, [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path])
+    wait_for_drawing(page, before)
     page.get_by_text("Encoded at").wait_for(timeout=60_000)
     wait_idle(page)
+
+
+def wait_for_drawing(page: object, before: int, timeout_ms: int = 60_000) -> None:
+    """Wait until the pad has sent a change newer than its `before`-th and the server has run with it."""
+    page.wait_for_function(
+        "([selector, before]) => { const pad = document.querySelector(selector);"
+        " return pad && Number(pad.dataset.seq) > before && pad.dataset.synced === 'true'; }",
+        arg=[PAD, before],
+        timeout=timeout_ms,
+    )
+    wait_idle(page, timeout_ms)
+
+
+def _stroke_by_mouse(page: object, path: list[tuple[float, float]]) -> None:
+    page.mouse.move(*path[0])
+    page.mouse.down()
+    for x, y in path[1:]:
+        page.mouse.move(x, y)
+    page.mouse.up()
+
+
+def _stroke_by_touch(page: object, path: list[tuple[float, float]]) -> None:
+    """One finger, through Chromium's DevTools protocol (Playwright's touchscreen can only tap); the
+    page needs touch (a context with `has_touch`)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for index, (x, y) in enumerate(path):
+            kind = "touchStart" if index == 0 else "touchMove"
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+
+
+def _stroke_by_pen(page: object, path: list[tuple[float, float]]) -> None:
+    """A stylus, through Chromium's DevTools protocol: pointer events with pointerType "pen"."""
+    cdp = page.context.new_cdp_session(page)
+
+    def send(kind: str, x: float, y: float, buttons: int) -> None:
+        cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons,
+                                              "clickCount": 1, "pointerType": "pen", "force": 0.5})  # fmt: skip
+
+    try:
+        send("mousePressed", *path[0], 1)
+        for x, y in path[1:]:
+            send("mouseMoved", x, y, 1)
+        send("mouseReleased", *path[-1], 0)
+    finally:
+        cdp.detach()
+
+
+STROKES = {"mouse": _stroke_by_mouse, "touch": _stroke_by_touch, "pen": _stroke_by_pen}
 
 
 def hover_centre(page: object, selector: str, timeout_ms: int = 30_000) -> None:

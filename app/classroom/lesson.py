@@ -1,4 +1,4 @@
-"""A guided lesson: prepared views a teacher clicks through in front of a class.
+"""A guided lesson: prepared views a teacher steps through in front of a class.
 
 Each step opens a page with its view in the URL (see app.classroom.url_state) and `step=N`; while a
 step is open, a banner at the top of the page explains it and leads on. No step needs typing.
@@ -29,16 +29,16 @@ STEPS: tuple[Step, ...] = (
         "What a latent space is",
         "An autoencoder squeezes each 28×28 picture (784 numbers) through a bottleneck of just **2 numbers**, its "
         "code, and then rebuilds the picture from the code alone. Each dot is one test image placed at its code; the "
-        "colours are the true digits, which the model never saw. Move the mouse anywhere: on the right is what the "
-        "decoder builds from that point.",
+        "colours are the true digits, which the model never saw. Point at any place of the plane, or drag a finger "
+        "over it, and the decoder draws the digit it builds from that point.",
         "pages/explore.py",
         {"model": "dense_vae_2d"},
     ),
     Step(
-        "Click a digit",
-        "Here a 7 is selected. Below the plane: the original picture, what the model rebuilds from its two numbers, "
-        "and its nearest neighbours in the latent space. The rebuilt 7 is blurrier: two numbers cannot hold every "
-        "detail, so the model keeps what 7s have in common.",
+        "Select a digit",
+        "Here a 7 is selected (click or tap a dot to select another). Below the plane: the original picture, what "
+        "the model rebuilds from its two numbers, and its nearest neighbours in the latent space. The rebuilt 7 is "
+        "blurrier: two numbers cannot hold every detail, so the model keeps what 7s have in common.",
         "pages/explore.py",
         {"model": "dense_vae_2d", "sel": TYPICAL["7"]},
     ),
@@ -51,8 +51,8 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "Draw your own",
-        "Draw a digit with the mouse. It is shrunk to 28×28 like the MNIST pictures, encoded, and shown as a red star "
-        "among the test images: does it land among its own kind?",
+        "Draw a digit with your finger, a pen or the mouse. It is shrunk to 28×28 like the MNIST pictures, encoded, "
+        "and shown as a red star among the test images: does it land among its own kind?",
         "pages/draw.py",
         {"model": "dense_vae_2d"},
     ),
@@ -73,8 +73,8 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "Watch a model learn",
-        "Press **Start training**: a small VAE trains for about a minute on this computer. After every epoch the plot "
-        "on the right shows where the test images land: watch one blob split into clusters, then press ▶ to replay.",
+        "Press **Start training**: a small VAE trains for about a minute on this computer. After every epoch the "
+        "scatter shows where the test images land: watch one blob split into clusters, then press ▶ to replay.",
         "pages/train.py",
     ),
 )

@@ -59,5 +59,5 @@ def projection_notice(space: LatentSpace) -> None:
         how = f"its top two principal components ({share:.0%} of the variance)" if share > 0 else "its first two axes"
         st.info(
             f"This model has a {space.latent_dim}-D latent space. The plot shows its projection onto {how}; "
-            "a click is decoded on that plane through the mean (the inverse projection)."
+            "a point of the plot is decoded on that plane through the mean (the inverse projection)."
         )

@@ -15,6 +15,7 @@ from app.jobs.snapshot import JobSnapshot, JobState
 from app.widgets import markdown
 from app.widgets.images import upscale
 from app.widgets.palette import DIGIT_COLORS
+from app.widgets.pictures import labels, picture
 from models.files.images import tile
 from models.geometry.plane import Bounds, plot_view
 from models.training.budget import describe_seconds
@@ -149,8 +150,10 @@ def reconstructions_section(replay: Replay) -> None:
     """The fixed test digits and their reconstructions after the latest epoch."""
     latest = replay.frames[-1]
     both = torch.cat([replay.digits, latest.reconstructions])
-    st.image(upscale(tile(both, columns=len(replay.digits), gap=2), 3),
-             caption=f"top: test digits · bottom: reconstructions after epoch {latest.epoch}")  # fmt: skip
+    alt = (f"{len(replay.digits)} test digits ({labels(replay.digit_labels.tolist())}) above their reconstructions "
+           f"after epoch {latest.epoch}")  # fmt: skip
+    picture(upscale(tile(both, columns=len(replay.digits), gap=2), 3), alt,
+            caption=f"top: test digits · bottom: reconstructions after epoch {latest.epoch}")  # fmt: skip
 
 
 def queue_overview(running: JobSnapshot | None, waiting: list[JobSnapshot], owner: str) -> None:

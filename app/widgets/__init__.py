@@ -1,4 +1,5 @@
 """Pieces the pages draw with: the digit colours and the icon, user text as markdown, pictures
-(PNG, data URIs, GIFs), digits and neighbours, the drawing and upload input, a denoising model's
-noise, the worst reconstructions, and interpolation endpoints. May import space.
+(PNG, data URIs, GIFs) and the one way to show them (with alt text), the plane's controls in
+words, digits and neighbours, a denoising model's noise, the worst reconstructions, and
+interpolation endpoints. May import space.
 """

@@ -16,6 +16,7 @@ from app.space.inference import decode_codes
 from app.space.latent_space import LatentSpace
 from app.space.test_set import test_data
 from app.widgets.images import upscale
+from app.widgets.pictures import named_test_image, picture
 from models.files.images import tile, to_uint8
 
 WORST_SHOWN = 12
@@ -40,6 +41,7 @@ def worst_reconstructions(ref: ModelRef, space: LatentSpace, errors: np.ndarray,
     columns = st.columns(COLUMNS, gap="small")
     for rank, index in enumerate(worst):
         pair = tile(torch.stack([originals[rank], rebuilt[rank]]), columns=2, gap=2)
+        label = int(space.labels[index])
         with columns[rank % COLUMNS]:
-            st.image(upscale(pair, 3), width="stretch",
-                     caption=f"#{index}: a {int(space.labels[index])} · {errors[index]:.3f}")  # fmt: skip
+            picture(upscale(pair, 3), f"{named_test_image(index, label)}, and its reconstruction", width="stretch",
+                    caption=f"#{index}: a {label} · {errors[index]:.3f}")  # fmt: skip

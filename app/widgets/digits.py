@@ -12,6 +12,7 @@ from app.space.inference import decode_codes
 from app.space.latent_space import LatentSpace
 from app.space.test_set import test_data
 from app.widgets.images import data_uri, upscale
+from app.widgets.pictures import labels, picture
 from models.evaluation.neighbours import nearest
 from models.files.images import tile
 
@@ -20,29 +21,34 @@ NEIGHBOUR_COLUMNS = 4
 NEIGHBOURS_WIDTH = 420  # CSS px for the grid of neighbours
 
 
-def digit(image: torch.Tensor, caption: str) -> None:
+def digit(image: torch.Tensor, caption: str, alt: str) -> None:
     """One uint8 image ((1, 28, 28) or (28, 28)) as wide as its column (so two side by side never
     overlap): sent at 28x28 and scaled up by the browser with square pixels (app.shell.style).
+    `alt` says what it is (app.widgets.pictures).
 
     It goes inline, as a data URI of a few hundred bytes: Streamlit passes a URL through as it
     is, where bytes would be checked, stored and fetched again by the browser (server CPU per
     image per click, plus a request)."""
-    st.image(data_uri(upscale(image, 1)), caption=caption, width="stretch")
+    picture(data_uri(upscale(image, 1)), alt, caption=caption, width="stretch")
 
 
-def neighbours(entry: CheckpointEntry, space: LatentSpace, code: np.ndarray, exclude: int | None = None) -> None:
-    """The test images nearest to `code` in the full latent space, with their labels."""
+def neighbours(
+    entry: CheckpointEntry, space: LatentSpace, code: np.ndarray, exclude: int | None = None, of: str = "this point"
+) -> None:
+    """The test images nearest to `code` in the full latent space, with their labels (`of` names what
+    `code` is, for the grid's alt text)."""
     split = test_data(entry.info.dataset).split
     if not space.has_data or split is None:
         return
     # 10,000 distances and a partial sort: cheaper here than a hop to the inference thread.
     found = nearest(torch.from_numpy(space.codes), torch.as_tensor(code, dtype=torch.float32), NEIGHBOURS + 1)
     indices = [int(i) for i in found.indices if int(i) != exclude][:NEIGHBOURS]
-    labels = ", ".join(str(int(space.labels[i])) for i in indices)
-    st.markdown(f"**Nearest test images** (labels {labels})")
+    found_labels = [int(space.labels[i]) for i in indices]
+    st.markdown(f"**Nearest test images** (labels {', '.join(map(str, found_labels))})")
     # Sent at 28 px per digit and scaled up by the browser with square pixels (app.shell.style).
     grid = tile(split.images[indices], columns=NEIGHBOUR_COLUMNS, gap=2)
-    st.image(data_uri(upscale(grid, 1)), width=NEIGHBOURS_WIDTH)
+    alt = f"the {len(indices)} test images nearest to {of}, in rows of {NEIGHBOUR_COLUMNS}: {labels(found_labels)}"
+    picture(data_uri(upscale(grid, 1)), alt, width=NEIGHBOURS_WIDTH)
 
 
 def decoded(ref: ModelRef, code: np.ndarray) -> torch.Tensor:

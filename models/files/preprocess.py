@@ -234,8 +234,8 @@ def _paste_centred(digit: np.ndarray, size: int, centre: float) -> np.ndarray:
 def from_canvas(rgba: np.ndarray) -> Tensor:
     """MNIST-style input from a drawing canvas: RGBA H x W x 4 with values 0..255.
 
-    Expects a light stroke on a dark or transparent background (streamlit-drawable-canvas may
-    return its background with alpha 0), so ink = luminance * alpha / 255: an opaque black
+    Expects a light stroke on a dark or transparent background (the drawing pad's is opaque black;
+    other canvases give theirs alpha 0), so ink = luminance * alpha / 255: an opaque black
     background and a transparent one both count as no ink.
     """
     pixels = np.asarray(rgba)

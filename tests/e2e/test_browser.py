@@ -182,7 +182,7 @@ def test_a_first_visit_straight_to_a_page_gets_the_full_app(browser: object, mni
 def test_zoom_and_hidden_digits_survive_reruns(page: object, server: StreamlitServer) -> None:
     open_page(page, server.url)
     box = plot_box(page)
-    page.locator(".legendtoggle").nth(1).click()  # hide the 1s
+    page.get_by_role("button", name="digit 1").click()  # hide the 1s
     page.mouse.move(box["x"] + box["w"] * 0.3, box["y"] + box["h"] * 0.3)
     page.mouse.down()
     page.mouse.move(box["x"] + box["w"] * 0.7, box["y"] + box["h"] * 0.7, steps=8)

@@ -43,7 +43,7 @@ def test_next_leads_through_the_lesson(page: object, server: StreamlitServer) ->
     page.get_by_text("Lesson, step 1 of 7").wait_for(timeout=60_000)
     wait_idle(page)
     page.get_by_role("button", name="Next ▶").click()
-    page.get_by_text("Lesson, step 2 of 7: Click a digit").wait_for(timeout=60_000)
+    page.get_by_text("Lesson, step 2 of 7: Select a digit").wait_for(timeout=60_000)
     wait_idle(page)
     assert "sel=i6586" in page.url and "step=2" in page.url
     page.get_by_role("button", name="Next ▶").click()

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from models.files.checkpoint import load_checkpoint
 from tools.browser import (
+    PAD_CANVAS,
     StreamlitServer,
     draw_strokes,
     open_page,
@@ -130,7 +131,7 @@ def _encoded_after(page: object, before: str) -> str:
 def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, server: StreamlitServer) -> None:
     open_page(page, f"{server.url}/draw")
     draw_strokes(page, [(0.5, 0.15), (0.52, 0.85)], steps=12)  # a "1"
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator(PAD_CANVAS).first
     drawn = _encoded(page)
 
     page.get_by_role("tab", name="Upload an image").click()
@@ -145,10 +146,8 @@ def test_switching_between_drawing_and_upload_keeps_the_drawing(page: object, se
     uploaded = _encoded_after(page, drawn)  # the picture just uploaded is the input now
 
     page.get_by_role("tab", name="Draw").click()
-    assert canvas.evaluate("c => c.parentElement.querySelector('canvas.lower-canvas') !== null")
     strokes = canvas.evaluate(
-        "c => { const d = c.parentElement.querySelector('canvas.lower-canvas').getContext('2d')"
-        ".getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
         " for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n; }"
     )
     assert strokes > 500, "the drawing is still on the canvas after switching tabs"

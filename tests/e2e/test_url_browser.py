@@ -43,7 +43,7 @@ def test_the_url_follows_the_view_and_a_reload_keeps_it(page: object, server: St
     open_page(page, f"{server.url}/interpolate")
     wait_for_plane(page)
     page.locator("[data-testid=plane-t]").fill("0.62")
-    page.locator(".legendtoggle").nth(3).click()  # hide the 3s
+    page.get_by_role("button", name="digit 3").click()  # hide the 3s
     page.get_by_text("Spherical (slerp)").click()  # a server-side change: a rerun that rewrites the URL
     wait_idle(page)
     page.wait_for_timeout(800)

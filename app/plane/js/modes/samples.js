@@ -19,13 +19,17 @@ export class Samples extends Mode {
     this.codes = data.codes.map((c) => Float32Array.from(c));
     this.points = this.codes.map((c) => plane.decoding.project(c));
     const extra = plane.extra;
-    extra.innerHTML = `<div class="lp-caption">${this.codes.length} samples (hover one, or its diamond)</div><div class="lp-samples"></div>`;
+    extra.innerHTML = `<div class="lp-caption">${this.codes.length} samples (point at one, or at its diamond)</div><div class="lp-samples"></div>`;
     const box = extra.querySelector(".lp-samples");
     this.canvases = this.codes.map((code, i) => {
       const canvas = digitCanvas();
       canvas.dataset.sample = String(i);
-      canvas.addEventListener("mouseenter", () => this.setHighlight(i));
-      canvas.addEventListener("mouseleave", () => this.setHighlight(null));
+      // Pointed at, touched or reached by Tab, a sample shows its diamond.
+      canvas.tabIndex = 0;
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", `sample ${i + 1} of ${this.codes.length}, decoded`);
+      for (const [type, which] of [["pointerenter", i], ["focus", i], ["pointerleave", null], ["blur", null]])
+        canvas.addEventListener(type, () => this.setHighlight(which));
       box.appendChild(canvas);
       plane.decoding.decodeTo(code, (image) => plane.paint(image, canvas));
       return canvas;

@@ -18,11 +18,11 @@ export class Walk extends Mode {
     super(plane);
     this.t = plane.savedT ?? 0;
     this.playing = null;
-    const extra = plane.extra, canvas = `<canvas width="${SIDE}" height="${SIDE}"></canvas>`;
+    const extra = plane.extra, canvas = `<canvas width="${SIDE}" height="${SIDE}" role="img"></canvas>`;
     extra.innerHTML = `
       <div class="lp-player">
-        <button type="button" class="lp-play" title="Play A → B → A">▶</button>
-        <input type="range" class="lp-t" min="0" max="1" step="0.001" aria-label="interpolation t" data-testid="plane-t">
+        <button type="button" class="lp-play" title="Play A → B → A" aria-label="Play A to B and back">▶</button>
+        <input type="range" class="lp-t" min="0" max="1" step="0.01" aria-label="interpolation t" data-testid="plane-t">
       </div>
       <div class="lp-ends">
         <figure>${canvas}<figcaption>A</figcaption></figure>
@@ -30,7 +30,7 @@ export class Walk extends Mode {
         <figure>${canvas}<figcaption>B</figcaption></figure>
         <figure>${canvas}<figcaption>B decoded</figcaption></figure>
       </div>`;
-    plane.big.before(extra.querySelector(".lp-player")); // t first: it must stay in sight on a projector
+    plane.big.before(extra.querySelector(".lp-player")); // t first: it must stay in sight on a projector and a phone
     this.slider = plane.root.querySelector(".lp-t");
     this.slider.value = String(this.t);
     this.slider.addEventListener("input", () => this.setT(Number(this.slider.value)));
@@ -177,6 +177,8 @@ export class Walk extends Mode {
     ["A", "B"].forEach((side, i) => {
       const end = this.ends[side], original = this.endCanvases[2 * i], decoded = this.endCanvases[2 * i + 1];
       plane.decoding.decodeTo(end.code, (image) => plane.paint(image, decoded));
+      decoded.setAttribute("aria-label", `${side} decoded`);
+      original.setAttribute("aria-label", end.index !== null ? `${side}: test image #${end.index}` : `${side}: no test image`);
       original.parentElement.style.visibility = end.index !== null && plane.images ? "visible" : "hidden";
       if (end.index !== null && plane.images) {
         paintDigit(original, testImage(plane.images, end.index), 1);

@@ -6,7 +6,7 @@
 
 import { SIDE, paintDigit, testImage } from "../digits.js";
 
-const HINT = "Click a digit, or anywhere on the plane, to select it: its details appear here.";
+const HINT = "Tap or click a digit, or anywhere on the plane, to select it (by keyboard: Enter): its details appear here.";
 
 // The k codes nearest to `code` (squared Euclidean distance in the full latent space), nearest
 // first, ties by lower index (as models.evaluation.neighbours.nearest), leaving out `exclude`. codes: (N, dim).
@@ -28,10 +28,12 @@ export function nearest(codes, dim, code, k, exclude = null) {
   return best.map(([, index]) => index);
 }
 
-function figure(caption, testid) {
+// A canvas with its caption; `name` says what it shows to a screen reader (default: the caption).
+function figure(caption, testid, name = caption) {
   const element = document.createElement("figure");
-  element.innerHTML = `<canvas width="${SIDE}" height="${SIDE}" data-testid="${testid}"></canvas><figcaption></figcaption>`;
+  element.innerHTML = `<canvas width="${SIDE}" height="${SIDE}" data-testid="${testid}" role="img"></canvas><figcaption></figcaption>`;
   element.querySelector("figcaption").textContent = caption;
+  element.querySelector("canvas").setAttribute("aria-label", name);
   return element;
 }
 
@@ -75,12 +77,13 @@ export class SelectionDetails {
     const dim = plane.decoding.latentDim;
     const code = onImage ? this.codes().subarray(pick.index * dim, (pick.index + 1) * dim) : plane.decoding.lift(pick.x, pick.y);
     if (onImage) {
-      const original = figure("original", "details-original");
+      const original = figure("original", "details-original", `test image #${pick.index}, a ${plane.labels[pick.index]}: the original`);
       row.appendChild(original);
       if (plane.images) paintDigit(original.querySelector("canvas"), testImage(plane.images, pick.index), 1);
       else original.querySelector("figcaption").textContent = "original (loading…)";
     }
-    const decoded = figure(onImage ? "reconstruction" : `decoded at (${pick.x.toFixed(3)}, ${pick.y.toFixed(3)})`, "details-decoded");
+    const decoded = figure(onImage ? "reconstruction" : `decoded at (${pick.x.toFixed(3)}, ${pick.y.toFixed(3)})`, "details-decoded",
+                           onImage ? `the model's reconstruction of test image #${pick.index}` : undefined);
     row.appendChild(decoded);
     plane.decoding.decodeCopy(Float32Array.from(code)).then((image) => {
       if (token !== this.token) return;
@@ -104,7 +107,7 @@ export class SelectionDetails {
     grid.className = "lp-neighbours";
     grid.dataset.testid = "details-neighbours";
     for (const index of found) {
-      const cell = figure(String(plane.labels[index]), "details-neighbour");
+      const cell = figure(String(plane.labels[index]), "details-neighbour", `test image #${index}, a ${plane.labels[index]}`);
       cell.dataset.index = String(index);
       cell.title = `test image #${index}`;
       if (plane.images) paintDigit(cell.querySelector("canvas"), testImage(plane.images, index), 1);

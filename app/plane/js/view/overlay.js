@@ -24,8 +24,8 @@ export function star(x, y, outer, inner) {
   return d + "Z";
 }
 
-// Redraw the overlay: the mode's drawing, the test image under the pointer in a linked plane, and
-// the selection's cross-hair; everything clipped to the plot area.
+// Redraw the overlay: the mode's drawing, the test image under the pointer in a linked plane, the
+// selection's cross-hair and the keyboard's cursor; everything clipped to the plot area.
 export function drawOverlay(plane) {
   const f = plane.gd && plane.frame();
   if (!f) return;
@@ -52,5 +52,11 @@ export function drawOverlay(plane) {
                                         "data-testid": "plane-selection" }));
     group.appendChild(shape("path", { d: `M${sx - 14},${sy}h9M${sx + 5},${sy}h9M${sx},${sy - 14}v9M${sx},${sy + 5}v9`,
                                       stroke: "#d62728", "stroke-width": 2 }));
+  }
+  if (plane.cursor && document.activeElement === plane.figure) {
+    const [cx, cy] = plane.toScreen(f, plane.cursor[0], plane.cursor[1]);
+    group.appendChild(shape("circle", { cx, cy, r: 12, fill: "none", stroke: "#fff", "stroke-width": 5 }));
+    group.appendChild(shape("circle", { cx, cy, r: 12, fill: "none", stroke: "#111", "stroke-width": 2.5,
+                                        "data-testid": "plane-cursor" }));
   }
 }

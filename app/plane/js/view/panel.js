@@ -1,13 +1,21 @@
-// The panel beside the plot: the digit decoded under the pointer (or at rest: the mode's point, or
-// the selection), its coordinates, and the test image there.
+// The panel beside the plot (above it on a narrow screen): the digit decoded under the pointer, the
+// finger or the keyboard's cursor (or at rest: the mode's point, or the selection), its coordinates,
+// and the test image there. The decoded image's accessible name says what it shows.
 
 import { SIDE, paintDigit, testImage } from "../digits.js";
 
+const INVITATION = "Point at the plane or tap it";
+const UNDER = { mouse: "decoded under the pointer", pen: "decoded under the pen", touch: "decoded under your finger",
+                keyboard: "decoded at the cursor" };
+
 export const PANEL_HTML = `
-  <div class="lp-caption" data-testid="plane-caption">Move the mouse over the plane</div>
-  <canvas class="lp-big" width="${SIDE}" height="${SIDE}" data-testid="plane-decoded"></canvas>
-  <div class="lp-readout" data-testid="plane-readout"></div>
-  <div class="lp-original"><canvas width="${SIDE}" height="${SIDE}"></canvas><span></span></div>
+  <div class="lp-now">
+    <div class="lp-caption" data-testid="plane-caption">${INVITATION}</div>
+    <canvas class="lp-big" width="${SIDE}" height="${SIDE}" data-testid="plane-decoded" role="img"
+            aria-label="decoded digit: none yet"></canvas>
+    <div class="lp-readout" data-testid="plane-readout"></div>
+    <div class="lp-original"><canvas width="${SIDE}" height="${SIDE}" role="img" aria-label="test image"></canvas><span></span></div>
+  </div>
   <div class="lp-extra"></div>
   <label class="lp-control"><input type="checkbox" class="lp-backdrop-on"> decoded manifold behind the points</label>
   <label class="lp-control">opacity <input type="range" class="lp-opacity" min="0" max="1" step="0.05"></label>`;
@@ -23,8 +31,9 @@ export function refreshPanel(plane) {
   const rest = plane.mode?.restingPoint() || plane.selected;
   if (rest) showDecoded(plane, rest.x, rest.y, rest.index ?? null, "rest", rest.code);
   else {
-    plane.caption.textContent = plane.points ? "Move the mouse over the plane" : "Move the mouse over the plane to decode it";
+    plane.caption.textContent = plane.points ? INVITATION : `${INVITATION} to decode it`;
     plane.readout.textContent = "";
+    plane.big.setAttribute("aria-label", "decoded digit: none yet");
     plane.original.style.visibility = "hidden";
   }
 }
@@ -33,9 +42,10 @@ export function showDecoded(plane, x, y, index, why, code = null) {
   const z = code || plane.decoding.lift(x, y);
   const label = index !== null && plane.labels ? plane.labels[index] : null;
   plane.caption.textContent = index !== null
-    ? `test image #${index}: a ${label}${why === "linked" ? " (under the mouse in the other plane)" : ""}`
-    : why === "hover" ? "decoded under the mouse" : plane.mode?.restingCaption() || "decoded at the selected point";
+    ? `test image #${index}: a ${label}${why === "linked" ? " (pointed at in the other plane)" : ""}`
+    : why === "hover" ? UNDER[plane.hover?.pointer] || UNDER.mouse : plane.mode?.restingCaption() || "decoded at the selected point";
   const where = `z = (${Array.from(plane.decoding.project(z), (v) => v.toFixed(2)).join(", ")})`;
+  plane.big.setAttribute("aria-label", `the digit decoded at ${where}${index !== null ? `, on test image #${index} (a ${label})` : ""}`);
   const error = index !== null && plane.errors ? ` · error ${plane.errors[index].toFixed(3)}` : "";
   const note = why === "rest" ? plane.mode?.restingReadout() : "";
   plane.readout.textContent = (note ? `${where}. ${note}` : where) + error;
@@ -48,7 +58,9 @@ export function showOriginal(plane, index) {
     plane.original.style.visibility = "hidden";
     return;
   }
-  paintDigit(plane.original.querySelector("canvas"), testImage(plane.images, index), 1);
+  const canvas = plane.original.querySelector("canvas");
+  paintDigit(canvas, testImage(plane.images, index), 1);
+  canvas.setAttribute("aria-label", `test image #${index}${plane.labels ? `, a ${plane.labels[index]}` : ""}`);
   plane.original.querySelector("span").textContent = `test image #${index}`;
   plane.original.style.visibility = "visible";
 }

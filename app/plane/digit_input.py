@@ -1,28 +1,25 @@
-"""A digit from the user: drawn on a canvas or uploaded as a picture, as the 28x28 input the model sees.
+"""A digit from the user: drawn on the drawing pad or uploaded as a picture, as the 28x28 input the
+model sees.
 
-Both inputs live in tabs and stay mounted, so switching tabs never clears a drawing. The one
-used is the one the user touched last: a new stroke makes the drawing current, a new upload
-the picture.
+Both inputs live in tabs and stay mounted, so switching tabs never clears a drawing (nor does a
+rerun or a remount: the pad keeps its strokes for the tab, see app.plane.pad). The one used is the
+one the user touched last: a new stroke, an undo or a clear makes the drawing current, a new upload
+the picture; a cleared pad means no drawing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, NamedTuple
 
 import streamlit as st
 import torch
 
+from app.plane.pad import drawing_pad
 from app.widgets import markdown
 from models.files.preprocess import ImageInputError, from_canvas, from_upload
+from models.text import describe_error
 
-CANVAS_SIDE = 280  # 10x MNIST, so a 20-pixel brush is a 2-pixel MNIST stroke
-BRUSH_WIDTH = 20
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
-# The canvas shows its toolbar 2.65rem above itself on hover: leave that room, so it never
-# covers (or blocks clicks on) what is above the canvas.
-TOOLBAR_ROOM_PX = 48
 DRAW_HINT = "Draw a digit on the black square."
 
 
@@ -37,8 +34,7 @@ def digit_input(key: str) -> DrawnInput:
     active_key = f"{key}_active"
     draw_tab, upload_tab = st.tabs(["Draw", "Upload an image"])
     with draw_tab:
-        st.space(TOOLBAR_ROOM_PX)
-        drawn, fingerprint = _drawing(f"{key}_canvas")
+        drawn, fingerprint = _drawing(f"{key}_pad")
     with upload_tab:
         uploaded = _upload(f"{key}_upload", on_change=lambda: st.session_state.update({active_key: "upload"}))
     seen_key = f"{key}_drawing_seen"
@@ -53,32 +49,22 @@ def digit_input(key: str) -> DrawnInput:
     return drawn
 
 
-def _drawing(key: str) -> tuple[DrawnInput, str | None]:
-    """The canvas, as an input, and a fingerprint of its strokes (None while it is empty)."""
-    from streamlit_drawable_canvas import st_canvas  # importable only inside a Streamlit run
-
-    result = st_canvas(
-        stroke_width=BRUSH_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
-        height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", return_image_data=True, key=key,
-    )  # fmt: skip
-    fingerprint = _fingerprint(getattr(result, "json_data", None))
+def _drawing(key: str) -> tuple[DrawnInput, int | None]:
+    """The pad, as an input, and the number of its drawing (None while it is empty)."""
     try:
-        rgba = result.image_data
-    except (AttributeError, RuntimeError, ValueError):
-        rgba = None
-    if rgba is None:
-        return DrawnInput(None, DRAW_HINT), fingerprint
+        drawing = drawing_pad(key)
+    except OSError as error:
+        st.warning(f"The drawing pad cannot be shown: the server could not write the files browsers fetch "
+                   f"({describe_error(error)}). Upload a picture of a digit instead.")  # fmt: skip
+        return DrawnInput(None, None), None
+    if drawing.problem is not None:
+        return DrawnInput(None, drawing.problem, is_error=True), drawing.seq
+    if drawing.rgba is None:
+        return DrawnInput(None, DRAW_HINT), None
     try:
-        return DrawnInput(from_canvas(rgba), None), fingerprint
-    except ImageInputError:
-        return DrawnInput(None, DRAW_HINT), fingerprint
-
-
-def _fingerprint(json_data: Any) -> str | None:
-    objects = json_data.get("objects") if isinstance(json_data, dict) else None
-    if not objects:
-        return None
-    return hashlib.sha1(json.dumps(objects, sort_keys=True, default=str).encode()).hexdigest()
+        return DrawnInput(from_canvas(drawing.rgba), None), drawing.seq
+    except ImageInputError:  # strokes too faint to count as ink
+        return DrawnInput(None, DRAW_HINT), drawing.seq
 
 
 def _upload(key: str, on_change: Any) -> DrawnInput | None:
