@@ -14,7 +14,7 @@ from models.evaluation.metrics import EvalMetrics, compute_metrics
 from models.files.checkpoint import CheckpointError, load_checkpoint
 from models.files.data import DATA_DIR_ENV, DataUnavailableError, load_split
 from models.files.store import SHIPPED_DIRS, list_checkpoints
-from models.text import DefaultsFormatter
+from models.text import DefaultsFormatter, count_of
 from models.training.config import TrainConfig
 from models.training.loop import evaluation_splits
 from models.training.runtime import configure_torch
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             print("| " + " | ".join(cells) + " |")
         else:
             parameters = sum(p.numel() for p in model.parameters())
-            print(f"{path}: {info.title} ({info.model}, {parameters:,} parameters, {info.epochs} epochs)")
+            print(f"{path}: {info.title} ({info.model}, {parameters:,} parameters, {count_of(info.epochs, 'epoch')})")
             print(f"  evaluated now: {metrics.summary()}")
             if info.metrics:
                 print(f"  stored:        {EvalMetrics.from_dict(info.metrics).summary()}")

@@ -154,6 +154,15 @@ def test_help_states_each_default_once() -> None:
     assert "(default: dense_vae_2d)" in text and "--overwrite" in text
 
 
+def test_evaluate_counts_one_epoch_in_the_singular(tmp_path: Path, mnist_train: Split, mnist_test: Split) -> None:
+    out = tmp_path / "one"
+    assert _run_cli(*TINY_RUN, "--out", str(out)).returncode == 0
+    result = subprocess.run([sys.executable, "-m", "models.evaluate", f"{out}.safetensors"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert " 1 epoch)" in result.stdout and "1 epochs" not in result.stdout
+
+
 def test_evaluate_help_states_each_default_once() -> None:
     result = subprocess.run([sys.executable, "-m", "models.evaluate", "--help"], cwd=REPO_ROOT, capture_output=True,
                             text=True, timeout=120)  # fmt: skip

@@ -30,6 +30,8 @@ def test_job_runs_to_finished_with_checkpoint_and_replay(make_queue, mnist_test:
     path = queue.checkpoint_dir / "tiny.safetensors"
     assert done.checkpoint == path and done.replay_path == queue.checkpoint_dir / "tiny.replay.npz"
     assert done.started is not None and done.finished is not None and done.started <= done.finished
+    # What the page says it took is the whole job (loading and saving too), not the loop's own clock.
+    assert done.took == done.finished - done.started and done.took >= done.progress.elapsed
     assert "Trained 2 epochs" in done.message and [e.epoch for e in done.epochs] == [1, 2]
     model, info = load_checkpoint(path)
     assert (info.model, info.config, info.title, info.epochs) == ("dense_vae", SMALL, "Job tiny", 2)

@@ -63,6 +63,11 @@ class JobSnapshot:
     stopping: bool = False  # a stop was requested; the job ends after the current step
 
     @property
+    def took(self) -> float | None:
+        """Seconds from its start to its end (loading the data and saving included); None until it ends."""
+        return None if self.started is None or self.finished is None else max(self.finished - self.started, 0.0)
+
+    @property
     def active(self) -> bool:
         return self.state.active
 

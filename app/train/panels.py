@@ -44,7 +44,8 @@ def progress_section(job: JobSnapshot) -> None:
         return
     if progress is not None:
         timing = (
-            f"time left {describe_duration(job.eta)}" if job.active else f"took {describe_duration(progress.elapsed)}"
+            f"time left {describe_duration(job.eta)}" if job.active
+            else f"took {describe_duration(job.took if job.took is not None else progress.elapsed)}"
         )
         text = (
             f"Epoch {progress.epoch}/{job.spec.training.epochs} · step {progress.step}/{progress.steps_per_epoch} · "
