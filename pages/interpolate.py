@@ -101,7 +101,9 @@ def use_random_digit(side: str) -> None:
 if space.has_data:
     # Buttons act in callbacks, which run before the script: the whole page then shows the new endpoint.
     with st.expander("Choose A and B by test-set index, or pick a random digit"):
-        for column, side, digit in zip(st.columns(2), ("A", "B"), DEFAULT_DIGITS, strict=True):
+        # Each picker offers the digit of its end first (the defaults: the two digits farthest apart).
+        firsts = [DEFAULT_DIGITS[i] if ends[side].label is None else ends[side].label for i, side in enumerate("AB")]
+        for column, side, digit in zip(st.columns(2), ("A", "B"), firsts, strict=True):
             pick_index, pick_digit = column.columns(2)
             with pick_index:
                 index = st.number_input(

@@ -65,8 +65,9 @@ def test_model_switch_updates_the_sidebar_card(mnist_test: Split) -> None:
 
 def test_interpolation_endpoint_choices(mnist_test: Split) -> None:
     app = _app("pages/interpolate.py")
-    assert re.search(r"\*\*A\*\*: test image #\d+ \(a 3\)", _markdown(app))  # the default endpoints: a 3 and an 8
-    assert re.search(r"\*\*B\*\*: test image #\d+ \(a 8\)", _markdown(app))
+    # The default ends: the two digits whose clusters lie farthest apart (a 3 and an 8 lay 28 px apart).
+    ends = dict(re.findall(r"\*\*([AB])\*\*: test image #\d+ \(a (\d)\)", _markdown(app)))
+    assert ends == {"A": "0", "B": "1"}, ends
     app.number_input(key="interp_index_B").set_value(7).run()
     app.button(key="interp_use_B").click().run()
     assert "**B**: test image #7 (a 9)" in _markdown(app)

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from app.plane.endpoints import DEFAULT_DIGITS
-from models.evaluation.metrics import clear_example, compute_metrics, encode_all
+from models.evaluation.metrics import clear_example, compute_metrics, encode_all, farthest_labels
 from models.files.checkpoint import load_checkpoint, read_info
 from models.files.data import Split
 from models.files.store import CHECKPOINT_DIR, LESSON_DIR, list_checkpoints
-from models.geometry.plane import PlotView
+from models.geometry.plane import PlotView, plot_view, square_bounds
 from models.training.config import TrainConfig
 from models.training.loop import evaluation_splits
 
@@ -100,3 +100,17 @@ def test_the_shipped_conv_vae_is_as_good_as_the_dense_vae() -> None:
     conv = read_info(CHECKPOINT_DIR / "conv_vae_2d.safetensors").metrics
     dense = read_info(CHECKPOINT_DIR / "dense_vae_2d.safetensors").metrics
     assert conv["elbo"] >= dense["elbo"] and conv["knn_accuracy"] >= dense["knn_accuracy"]
+
+
+@pytest.mark.parametrize("name", ["dense_vae_2d", "dense_ae_2d", "conv_vae_2d"])
+def test_interpolates_default_ends_lie_far_apart_on_the_plane(name: str, mnist_test: Split) -> None:
+    """Interpolate opens on the two digits whose clusters lie farthest apart (a 3 and an 8 once lay
+    28 px apart, A hidden under the t marker): at least 8 % of the plot's width apart (the plain AE's
+    clusters are thin streaks from the origin; the VAEs' ends lie about a fifth apart)."""
+    model, _ = load_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors")
+    codes = encode_all(model, mnist_test.images)
+    view = plot_view(codes)
+    points = view.plane.project(codes)
+    a, b = (clear_example(model, mnist_test, codes, digit) for digit in farthest_labels(points, mnist_test.labels))
+    (x0, x1), _ = square_bounds(view.bounds)
+    assert float(torch.linalg.vector_norm(points[a] - points[b])) >= 0.08 * (x1 - x0)

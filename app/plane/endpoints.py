@@ -11,10 +11,11 @@ from app.plane.component import PlaneClick
 from app.plane.modes import WalkEnd, WalkMode
 from app.space.catalogue import ModelRef
 from app.space.latent_space import LatentSpace, clear_example_index
+from models.evaluation.metrics import farthest_labels
 
 # Without data the default path crosses the plane's centre diagonally.
 FALLBACK_POINTS = ((-1.5, -1.5), (1.5, 1.5))
-DEFAULT_DIGITS = (3, 8)
+DEFAULT_DIGITS = (3, 8)  # what the random-digit pickers offer first, before the ends are known
 
 
 class Endpoint(NamedTuple):
@@ -59,8 +60,10 @@ def walk_mode(ends: dict[str, Endpoint], target: str, spherical: bool = False, e
 
 
 def default_endpoints(ref: ModelRef, space: LatentSpace) -> dict[str, Endpoint]:
-    """A 3 and an 8 of the test set that this model reconstructs recognisably, or two plane points without data."""
+    """Test images of the two digits farthest apart on this model's plane, each one the model
+    reconstructs recognisably (the walk crosses the plane); two plane points without data."""
     if space.has_data:
-        a, b = (clear_example_index(ref, digit) for digit in DEFAULT_DIGITS)
+        digits = farthest_labels(torch.from_numpy(space.points), torch.from_numpy(space.labels))
+        a, b = (clear_example_index(ref, digit) for digit in digits)
         return {"A": endpoint_from_index(space, a), "B": endpoint_from_index(space, b)}
     return {side: endpoint_from_point(space, *p) for side, p in zip("AB", FALLBACK_POINTS, strict=True)}

@@ -145,6 +145,18 @@ def compute_metrics(model: Autoencoder, test: Split, reference: Split, k: int = 
 
 
 @torch.inference_mode()
+def farthest_labels(points: Tensor, labels: Tensor) -> tuple[int, int]:
+    """The two labels whose median points (on the plane) lie farthest apart, the smaller first: a
+    walk between them crosses the plane instead of hopping between two neighbouring clusters."""
+    present = sorted(int(label) for label in torch.unique(labels))
+    if len(present) < 2:
+        raise ValueError("need test images of two labels")
+    medians = torch.stack([points[labels == label].float().median(dim=0).values for label in present])
+    distances = torch.cdist(medians, medians)
+    i, j = divmod(int(torch.argmax(distances)), len(present))
+    return tuple(sorted((present[i], present[j])))  # type: ignore[return-value]
+
+
 def clear_example(
     model: Autoencoder, test: Split, codes: Tensor, label: int, candidates: int = 200, k: int = 10
 ) -> int:

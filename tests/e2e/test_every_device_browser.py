@@ -22,7 +22,6 @@ from tools.browser import (
 SELECTED = 200  # a test image, tapped through the plane's own coordinates
 PLANE = "document.querySelector('.lp-root[data-ready=true]').parentElement.__latentPlane"
 RANGES_JS = f"() => {{ const l = {PLANE}.gd._fullLayout; return [l.xaxis.range.slice(), l.yaxis.range.slice()]; }}"
-HOME_JS = f"() => {{ const p = {PLANE}; return [p.home.x.slice(), p.home.y.slice()]; }}"
 RENDERS_JS = "() => Number(document.querySelector('[data-testid=plane-decoded]').dataset.renders)"
 TEST_POINT_JS = f"(i) => Array.from({PLANE}.points.subarray(2 * i, 2 * i + 2))"
 PLANE_TOP_JS = "() => document.querySelector('.lp-figure').getBoundingClientRect().top"
@@ -34,6 +33,15 @@ def phone(browser: object, server: StreamlitServer, devices: dict) -> Iterator[o
     page = context.new_page()
     yield page
     context.close()
+
+
+def tab_until(page: object, focused_js: str, what: str) -> None:
+    """Press Tab until `focused_js` (on document.activeElement) holds: `what` is in the tab order."""
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => document.activeElement.{focused_js}"):
+            return
+    pytest.fail(f"Tab never reached {what}")
 
 
 def caption(page: object) -> str:
@@ -50,6 +58,7 @@ def wait_for_view_width(page: object, test: str) -> None:
 
 
 def wait_for_home(page: object, home: list[list[float]]) -> None:
+    """Wait until the view is as wide as it opened (Plotly widens the home ranges to the plot's shape)."""
     wait_for_view_width(page, f"> {width(home)} - 1e-6 && r[0][1] - r[0][0] < {width(home)} + 1e-6")
 
 
@@ -122,7 +131,7 @@ def test_on_a_phone_a_tap_selects_and_a_finger_drag_decodes_without_zooming(
 
 def test_on_a_phone_pinch_and_buttons_zoom_and_a_double_tap_resets(phone: object, server: StreamlitServer) -> None:
     x, y, w, h = open_plane(phone, server.url)
-    home = phone.evaluate(HOME_JS)
+    home = phone.evaluate(RANGES_JS)  # the view as it opens
     cx, cy = x + w / 2, y + h / 2
     Fingers(phone).drag([(cx - 20, cy), (cx + 20, cy)], [(cx - 0.4 * w, cy), (cx + 0.4 * w, cy)])
     wait_for_view_width(phone, f"< {0.5 * width(home)}")
@@ -179,82 +188,57 @@ def test_on_a_touch_tablet_taps_set_a_and_b(browser: object, server: StreamlitSe
 
 
 def test_by_keyboard_alone_the_plane_decodes_selects_zooms_and_hides_digits(
-    browser: object, server: StreamlitServer
+    page: object, server: StreamlitServer
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    try:
-        open_plane(page, server.url)
-        home = page.evaluate(HOME_JS)
-        for _ in range(80):  # Tab until the plane has the focus: it is in the tab order
-            page.keyboard.press("Tab")
-            if page.evaluate("() => document.activeElement.classList.contains('lp-figure')"):
-                break
-        else:
-            pytest.fail("Tab never reached the plane")
-        assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
-        renders = page.evaluate(RENDERS_JS)
-        for key in ("ArrowRight", "ArrowRight", "ArrowUp", "Shift+ArrowLeft"):
-            page.keyboard.press(key)
-        page.wait_for_function(f"() => ({RENDERS_JS})() >= {renders + 4}")
-        page.get_by_test_id("plane-cursor").wait_for()
-        assert caption(page) == "decoded at the cursor" or caption(page).startswith("test image #")
-        assert "decoded at z = (" in page.get_by_test_id("plane-decoded").get_attribute("aria-label")
+    open_plane(page, server.url)
+    home = page.evaluate(RANGES_JS)  # the view as it opens
+    tab_until(page, "classList.contains('lp-figure')", "the plane")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+    renders = page.evaluate(RENDERS_JS)
+    for key in ("ArrowRight", "ArrowRight", "ArrowUp", "Shift+ArrowLeft"):
+        page.keyboard.press(key)
+    page.wait_for_function(f"() => ({RENDERS_JS})() >= {renders + 4}")
+    page.get_by_test_id("plane-cursor").wait_for()
+    assert caption(page) == "decoded at the cursor" or caption(page).startswith("test image #")
+    assert "decoded at z = (" in page.get_by_test_id("plane-decoded").get_attribute("aria-label")
 
-        page.keyboard.press("Enter")
-        page.get_by_test_id("plane-selection").wait_for()
-        page.get_by_test_id("plane-live").filter(has_text="Selected").wait_for()
-        page.keyboard.press("+")
-        wait_for_view_width(page, f"< {0.9 * width(home)}")
-        page.keyboard.press("Home")
-        wait_for_home(page, home)
-        page.keyboard.press("7")
-        page.wait_for_function(f"() => {PLANE}.gd.data[7].visible === 'legendonly'")
-        assert page.get_by_role("button", name="digit 7").get_attribute("aria-pressed") == "false"
-    finally:
-        context.close()
+    page.keyboard.press("Enter")
+    page.get_by_test_id("plane-selection").wait_for()
+    page.get_by_test_id("plane-live").filter(has_text="Selected").wait_for()
+    page.keyboard.press("+")
+    wait_for_view_width(page, f"< {0.9 * width(home)}")
+    page.keyboard.press("Home")
+    wait_for_home(page, home)
+    page.keyboard.press("7")
+    page.wait_for_function(f"() => {PLANE}.gd.data[7].visible === 'legendonly'")
+    assert page.get_by_role("button", name="digit 7").get_attribute("aria-pressed") == "false"
 
 
-def test_by_keyboard_t_moves_in_hundredths_and_tenths(browser: object, server: StreamlitServer) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    try:
-        open_plane(page, f"{server.url}/interpolate")
-        t = page.get_by_test_id("plane-t")
-        t.focus()
-        start = float(t.input_value())
-        page.keyboard.press("ArrowRight")
-        assert float(t.input_value()) == pytest.approx(min(1.0, start + 0.01))
-        page.keyboard.press("Home")
-        page.keyboard.press("PageUp")
-        assert float(t.input_value()) == pytest.approx(0.1)
-    finally:
-        context.close()
+def test_by_keyboard_t_moves_in_hundredths_and_tenths(page: object, server: StreamlitServer) -> None:
+    open_plane(page, f"{server.url}/interpolate")
+    t = page.get_by_test_id("plane-t")
+    t.focus()
+    start = float(t.input_value())
+    page.keyboard.press("ArrowRight")
+    assert float(t.input_value()) == pytest.approx(min(1.0, start + 0.01))
+    page.keyboard.press("Home")
+    page.keyboard.press("PageUp")
+    assert float(t.input_value()) == pytest.approx(0.1)
 
 
-def test_by_keyboard_alone_a_digit_is_drawn_and_encoded(browser: object, server: StreamlitServer) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    try:
-        open_page(page, f"{server.url}/draw")
-        pad = page.locator(PAD)
-        pad.wait_for(timeout=60_000)
-        before = int(pad.get_attribute("data-seq") or 0)
-        for _ in range(80):  # Tab until the pad has the focus: it is in the tab order
-            page.keyboard.press("Tab")
-            if page.evaluate("() => document.activeElement.classList.contains('dp-canvas')"):
-                break
-        else:
-            pytest.fail("Tab never reached the drawing pad")
-        page.keyboard.press("ArrowUp")
-        page.keyboard.press("Shift+ArrowUp")
-        page.keyboard.press("Space")  # the pen goes down
-        for _ in range(10):
-            page.keyboard.press("ArrowDown")
-        page.keyboard.press("Space")  # and up: the stroke is sent
-        wait_for_drawing(page, before)
-        page.get_by_text("Encoded at").wait_for(timeout=60_000)
-        assert pad.get_attribute("data-strokes") == "1" and pad.get_attribute("data-pointer") == "keyboard"
-        assert page.locator(PAD_CANVAS).get_attribute("aria-label") == "Drawing pad: 1 stroke"
-    finally:
-        context.close()
+def test_by_keyboard_alone_a_digit_is_drawn_and_encoded(page: object, server: StreamlitServer) -> None:
+    open_page(page, f"{server.url}/draw")
+    pad = page.locator(PAD)
+    pad.wait_for(timeout=60_000)
+    before = int(pad.get_attribute("data-seq") or 0)
+    tab_until(page, "classList.contains('dp-canvas')", "the drawing pad")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Shift+ArrowUp")
+    page.keyboard.press("Space")  # the pen goes down
+    for _ in range(10):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")  # and up: the stroke is sent
+    wait_for_drawing(page, before)
+    page.get_by_text("Encoded at").wait_for(timeout=60_000)
+    assert pad.get_attribute("data-strokes") == "1" and pad.get_attribute("data-pointer") == "keyboard"
+    assert page.locator(PAD_CANVAS).get_attribute("aria-label") == "Drawing pad: 1 stroke"
