@@ -40,9 +40,16 @@ export function listen(plane) {
   gd.addEventListener("pointerleave", (event) => {
     if (event.pointerType === "mouse" || !presses.has(event.pointerId)) onLeave(plane);
   }, { passive: true });
-  // Plotly covers the page while a mouse button is down, so its release is heard on the window.
-  window.addEventListener("pointerup", (event) => release(plane, presses, pinch, event, true), true);
-  window.addEventListener("pointercancel", (event) => release(plane, presses, pinch, event, false), true);
+  // Plotly covers the page while a mouse button is down, so its release is heard on the window
+  // (until this plane leaves the page: a remount builds a new one).
+  const onUp = (event) => (plane.root.isConnected ? release(plane, presses, pinch, event, true) : forget());
+  const onCancel = (event) => (plane.root.isConnected ? release(plane, presses, pinch, event, false) : forget());
+  const forget = () => {
+    window.removeEventListener("pointerup", onUp, true);
+    window.removeEventListener("pointercancel", onCancel, true);
+  };
+  window.addEventListener("pointerup", onUp, true);
+  window.addEventListener("pointercancel", onCancel, true);
 }
 
 function inPlot(plane, point) {
